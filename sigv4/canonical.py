@@ -1,0 +1,152 @@
+"""The canonical request of Signature Version 4.
+
+Theory of operation. A signature covers a canonical form of the request, built in
+this order (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
+
+    method
+    canonical URI
+    canonical query string
+    canonical headers (one "name:value" line each, then a blank line)
+    signed headers (the names, ";"-joined)
+    payload hash
+
+The URL handed to the signer is the URL as it goes on the wire: its path is
+already percent-encoded by whoever built it. Two rules then apply.
+
+* Every service but S3 normalises the path (dot segments removed, runs of
+  slashes collapsed) and URI-encodes it once more, "%" included, which is the
+  "encode twice" rule of the specification.
+* S3 signs the path exactly as sent: no normalisation (a key may hold `//`, `.`
+  or `..`), and no second encoding. Characters the caller left raw (a space,
+  UTF-8, `+`) are encoded once, existing `%XX` escapes are kept, and the signed
+  request carries that path so what is signed is what is sent.
+
+Query parameters are decoded and encoded again with the unreserved set, so any
+consistent encoding of the same parameters signs the same; a key without a
+value becomes `key=`, and repeated keys stay, sorted by encoded name then value.
+A `+` in a query is a literal plus sign, not a space.
+
+Header values are trimmed and inner runs of white space collapsed to one space;
+repeated headers are joined with commas in the order given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from hashlib import sha256
+from urllib.parse import quote, unquote
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+# Headers a proxy or the HTTP stack may add, drop or rewrite: signing them would
+# make a correct signature fail in transit.
+UNSIGNED_HEADERS = frozenset(
+    {
+        "authorization",
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    }
+)
+
+
+def uri_encode(text: str, *, keep_slash: bool = False) -> str:
+    """Percent-encode every byte of UTF-8 `text` outside the unreserved set."""
+    return quote(text, safe="/~" if keep_slash else "~")
+
+
+def normalize_path(path: str) -> str:
+    """Remove dot segments and collapse runs of slashes (RFC 3986 5.2.4)."""
+    if not path:
+        return "/"
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if kept:
+                kept.pop()
+        elif segment and segment != ".":
+            kept.append(segment)
+    head = "/" if path[0] == "/" else ""
+    tail = "/" if path[-1] == "/" and kept else ""
+    return head + "/".join(kept) + tail
+
+
+def s3_path(path: str) -> str:
+    """The path as S3 signs and receives it: raw characters encoded once."""
+    return quote(path, safe="/~%") if path else "/"
+
+
+def canonical_uri(path: str, *, s3: bool, normalize: bool = True) -> str:
+    """The canonical URI of a wire path."""
+    if s3:
+        return s3_path(path)
+    if normalize:
+        path = normalize_path(path)
+    return quote(path or "/", safe="/~")
+
+
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """Decode a query string into (name, value) pairs, in order, `+` kept as is."""
+    pairs = []
+    for piece in query.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append((unquote(name), unquote(value)))
+    return pairs
+
+
+def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """The canonical query string of decoded (name, value) pairs."""
+    encoded = sorted((quote(k, safe="~"), quote(v, safe="~")) for k, v in pairs)
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def canonical_headers(
+    headers: Iterable[tuple[str, str]],
+    *,
+    unsigned: frozenset[str] = UNSIGNED_HEADERS,
+) -> tuple[str, str]:
+    """The canonical header block and the signed header list, in that order.
+
+    Headers named in `unsigned` are left out of both.
+    """
+    grouped: dict[str, str] = {}
+    for name, value in headers:
+        key = name.strip().lower()
+        if key in unsigned:
+            continue
+        value = " ".join(value.split())
+        previous = grouped.get(key)
+        grouped[key] = value if previous is None else f"{previous},{value}"
+    names = sorted(grouped)
+    block = "".join(f"{name}:{grouped[name]}\n" for name in names)
+    return block, ";".join(names)
+
+
+def payload_hash(body: bytes | str | None) -> str:
+    """The hex SHA-256 of a body held in memory."""
+    if not body:
+        return EMPTY_SHA256
+    if isinstance(body, str):
+        body = body.encode()
+    return sha256(body).hexdigest()
+
+
+def canonical_request(
+    method: str,
+    uri: str,
+    query: str,
+    header_block: str,
+    signed_headers: str,
+    body_hash: str,
+) -> str:
+    """Join the six parts of a canonical request."""
+    return f"{method}\n{uri}\n{query}\n{header_block}\n{signed_headers}\n{body_hash}"

@@ -1,0 +1,94 @@
+"""Errors raised by sigv4.
+
+::
+
+    SigV4Error
+    ├── CredentialsError            no usable credentials
+    │   ├── NoCredentialsError      every source in the chain came up empty
+    │   └── CredentialSourceError   a source was configured but failed
+    ├── NoRegionError               no region given or configured
+    ├── SigningError                the request cannot be signed as asked
+    │   ├── InvalidExpiryError      presign expiry outside 1..604800 seconds
+    │   └── MalformedHeaderError    a header name or value that cannot be sent
+    └── VerificationError           an incoming signed request is not accepted
+        ├── MissingAuthError        no Authorization header or X-Amz-* query
+        ├── MalformedAuthError      the signature fields cannot be parsed
+        ├── UnknownAccessKeyError   the access key id has no secret
+        ├── SignatureMismatchError  the signature does not match
+        ├── RequestExpiredError     a presigned URL past its expiry
+        ├── RequestTimeSkewedError  the request date is outside the skew window
+        ├── ScopeMismatchError      wrong region, service or date in the scope
+        └── PayloadHashMismatchError  the body does not match its declared hash
+
+No message ever carries a secret key, session token or signature.
+"""
+
+from __future__ import annotations
+
+
+class SigV4Error(Exception):
+    """Base class of every error raised by sigv4."""
+
+
+class CredentialsError(SigV4Error):
+    """No usable credentials could be had."""
+
+
+class NoCredentialsError(CredentialsError):
+    """Every source in the credential chain came up empty."""
+
+
+class CredentialSourceError(CredentialsError):
+    """A credential source was configured but failed."""
+
+
+class NoRegionError(SigV4Error):
+    """No region was given and none is configured."""
+
+
+class SigningError(SigV4Error, ValueError):
+    """The request cannot be signed as asked."""
+
+
+class InvalidExpiryError(SigningError):
+    """A presigned URL's expiry is outside what SigV4 allows."""
+
+
+class MalformedHeaderError(SigningError):
+    """A header name or value cannot be signed or sent."""
+
+
+class VerificationError(SigV4Error):
+    """An incoming signed request is not accepted."""
+
+
+class MissingAuthError(VerificationError):
+    """The request carries no SigV4 signature at all."""
+
+
+class MalformedAuthError(VerificationError):
+    """The signature fields of the request cannot be parsed."""
+
+
+class UnknownAccessKeyError(VerificationError):
+    """The access key id that signed the request is not known."""
+
+
+class SignatureMismatchError(VerificationError):
+    """The signature does not match the request."""
+
+
+class RequestExpiredError(VerificationError):
+    """A presigned request is past its expiry."""
+
+
+class RequestTimeSkewedError(VerificationError):
+    """The request's date is too far from the verifier's clock."""
+
+
+class ScopeMismatchError(VerificationError):
+    """The credential scope names another region, service or date."""
+
+
+class PayloadHashMismatchError(VerificationError):
+    """The body does not match the payload hash that was signed."""

@@ -1,0 +1,26 @@
+"""Shared test settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def vectors_dir() -> Path:
+    """Where the AWS signing test suite lives: beside the project, or as told."""
+    told = os.environ.get("SIGV4_VECTORS")
+    if told:
+        return Path(told)
+    return ROOT.parent / "shared" / "vectors" / "aws-signing-test-suite"
+
+
+def missing(reason: str) -> None:
+    """Skip loudly outside CI; fail under CI=true, where nothing may be missing."""
+    if IN_CI:
+        pytest.fail(f"required under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
