@@ -47,7 +47,9 @@ class Credentials:
 
     def __repr__(self) -> str:
         token = ", session_token=***" if self.session_token else ""
-        expiry = f", expiration={self.expiration.isoformat()}" if self.expiration else ""
+        expiry = (
+            f", expiration={self.expiration.isoformat()}" if self.expiration else ""
+        )
         return (
             f"Credentials(access_key_id={self.access_key_id!r}, "
             f"secret_access_key=***{token}{expiry})"

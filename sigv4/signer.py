@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import hmac
 from collections.abc import Iterable, Mapping
+from hashlib import sha256
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -50,7 +51,7 @@ def credential(access_key_id: str, scope: str) -> str:
 
 def string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str:
     """The string to sign for a canonical request."""
-    digest = _c.sha256(canonical_request.encode()).hexdigest()
+    digest = sha256(canonical_request.encode()).hexdigest()
     return f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
 
 
@@ -75,7 +76,9 @@ _KEY_CACHE: dict[tuple[str, str, str, str], tuple[str, bytes]] = {}
 _KEY_CACHE_SIZE = 256
 
 
-def signing_key(credentials: Credentials, date: str, region: str, service: str) -> bytes:
+def signing_key(
+    credentials: Credentials, date: str, region: str, service: str
+) -> bytes:
     """The signing key for a date, region and service, from a small cache."""
     cache_key = (credentials.access_key_id, date, region, service)
     secret = credentials.secret_access_key
@@ -276,7 +279,9 @@ def sign(
     added: list[tuple[str, str]] = []
     if _has(given, "host") is None:
         added.append(("Host", host_header(url)))
-    given = [(n, v) for n, v in given if n.lower() not in ("x-amz-date", "authorization")]
+    given = [
+        (n, v) for n, v in given if n.lower() not in ("x-amz-date", "authorization")
+    ]
     added.append(("X-Amz-Date", stamp))
     token = credentials.session_token
     if token and sign_session_token:
@@ -301,7 +306,9 @@ def sign(
     query_string = _c.canonical_query(_c.query_pairs(query)) if query else ""
     every = given + added
     block, signed_names = _c.canonical_headers(every, unsigned=unsigned_headers)
-    creq = _c.canonical_request(method, uri, query_string, block, signed_names, payload_hash)
+    creq = _c.canonical_request(
+        method, uri, query_string, block, signed_names, payload_hash
+    )
 
     # string to sign and signature
     scope = credential_scope(stamp[:8], region, service)
@@ -389,7 +396,9 @@ def presign(
     if payload_hash is None:
         payload_hash = _c.UNSIGNED_PAYLOAD if s3 else _c.payload_hash(body)
     uri = _c.canonical_uri(path, s3=s3, normalize=normalize_path)
-    creq = _c.canonical_request(method, uri, query_string, block, signed_names, payload_hash)
+    creq = _c.canonical_request(
+        method, uri, query_string, block, signed_names, payload_hash
+    )
 
     # string to sign and signature
     to_sign = string_to_sign(stamp, scope, creq)

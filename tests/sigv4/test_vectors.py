@@ -42,9 +42,7 @@ def parse_request(text: str) -> tuple[str, str, list[tuple[str, str]], bytes]:
 def load(case: str) -> dict[str, Any]:
     folder = V4 / case
     context = json.loads((folder / "context.json").read_text())
-    method, target, headers, body = parse_request(
-        (folder / "request.txt").read_text()
-    )
+    method, target, headers, body = parse_request((folder / "request.txt").read_text())
     host = next(v for n, v in headers if n.lower() == "host")
     creds = context["credentials"]
     return {

@@ -1,0 +1,1 @@
+"""The AWS Lambda custom runtime: Runtime API loop, events, local serving."""

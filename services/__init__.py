@@ -1,0 +1,1 @@
+"""S3 and DynamoDB clients on httpx, shaped like boto3's."""
