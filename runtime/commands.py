@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from . import package
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the runtime's subcommands; each sets `run` to its handler."""
+    package.register(sub)
