@@ -5,7 +5,13 @@
     SigV4Error
     ├── CredentialsError            no usable credentials
     │   ├── NoCredentialsError      every source in the chain came up empty
-    │   └── CredentialSourceError   a source was configured but failed
+    │   ├── CredentialSourceError   a source was configured but failed
+    │   │   ├── CredentialProcessError    credential_process failed or spoke badly
+    │   │   ├── ContainerEndpointError    container endpoint URL not allowed
+    │   │   └── StsError                  STS refused or answered badly
+    │   ├── ConfigFileError         a shared config or credentials file is bad
+    │   └── ProfileError            a profile is missing or incomplete
+    │       └── RoleChainCycleError   source_profile links loop back
     ├── NoRegionError               no region given or configured
     ├── SigningError                the request cannot be signed as asked
     │   ├── InvalidExpiryError      presign expiry outside 1..604800 seconds
@@ -18,6 +24,8 @@
         ├── RequestExpiredError     a presigned URL past its expiry
         ├── RequestTimeSkewedError  the request date is outside the skew window
         ├── ScopeMismatchError      wrong region, service or date in the scope
+        ├── UnsignedHeaderError     a header that must be signed is not
+        ├── SessionTokenMismatchError  session token missing, extra or wrong
         └── PayloadHashMismatchError  the body does not match its declared hash
 
 No message ever carries a secret key, session token or signature.
@@ -40,6 +48,37 @@ class NoCredentialsError(CredentialsError):
 
 class CredentialSourceError(CredentialsError):
     """A credential source was configured but failed."""
+
+
+class CredentialProcessError(CredentialSourceError):
+    """A `credential_process` command failed or printed something unusable."""
+
+
+class ContainerEndpointError(CredentialSourceError):
+    """The container credentials URL is not one the chain may call."""
+
+
+class StsError(CredentialSourceError):
+    """STS refused a role request or answered in an unexpected shape.
+
+    `code` holds the AWS error code when STS sent one.
+    """
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ConfigFileError(CredentialsError):
+    """A shared config or credentials file cannot be read or parsed."""
+
+
+class ProfileError(CredentialsError):
+    """A profile is missing, or lacks a setting it needs."""
+
+
+class RoleChainCycleError(ProfileError):
+    """`source_profile` settings lead back to a profile already visited."""
 
 
 class NoRegionError(SigV4Error):
@@ -88,6 +127,14 @@ class RequestTimeSkewedError(VerificationError):
 
 class ScopeMismatchError(VerificationError):
     """The credential scope names another region, service or date."""
+
+
+class UnsignedHeaderError(VerificationError):
+    """A header that must be signed (host, x-amz-date, ...) is not signed."""
+
+
+class SessionTokenMismatchError(VerificationError):
+    """The session token is missing, unexpected or wrong for the access key."""
 
 
 class PayloadHashMismatchError(VerificationError):
