@@ -1,0 +1,330 @@
+"""Start and stop the real servers the integration tests talk to.
+
+Every server listens on 127.0.0.1 on a free port, runs in its own process group
+and writes its log into the session's temporary directory. At session end each
+group is stopped (SIGTERM, then SIGKILL after a few seconds), whatever happened.
+The group ids are also written, one a line, to the file named by the
+environment variable LAMBDALITE_SERVER_PIDS when it is set: `scripts/test` reads
+it on exit and stops any group a crashed session left behind.
+
+Starting never waits without bound: each server gets a fixed time to answer, and
+a server that exits or stays silent raises `ServerError` with its log's tail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+import sigv4
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parent.parent.parent
+DYNALITE_CLI = ROOT / ".servers" / "node_modules" / "dynalite" / "cli.js"
+PID_FILE_VARIABLE = "LAMBDALITE_SERVER_PIDS"
+
+
+class ServerError(Exception):
+    """A server could not be installed, started or set up."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: where it listens and how to sign for it.
+
+    `virtual_host_endpoint` is set for servers that also answer S3's virtual-host
+    style: its host is `{bucket}.localhost`, which resolves to 127.0.0.1 on this
+    machine; the bucket name goes in front of it (see `virtual_host_url`).
+    `role_arn` names a role `credentials` may assume (moto only).
+    """
+
+    name: str
+    endpoint: str
+    region: str
+    credentials: sigv4.Credentials
+    virtual_host_endpoint: str | None = None
+    role_arn: str | None = None
+
+    def virtual_host_url(self, bucket: str, key: str = "") -> str:
+        """The virtual-host style URL of a bucket (and key) on this server."""
+        if self.virtual_host_endpoint is None:
+            raise ServerError(f"{self.name} has no virtual-host endpoint")
+        scheme, _, host = self.virtual_host_endpoint.partition("://")
+        return f"{scheme}://{bucket}.{host}/{key}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a log file, or a note that there is none."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    tail = text.splitlines()[-lines:]
+    return f"--- last lines of {path} ---\n" + "\n".join(tail)
+
+
+class Processes:
+    """The server processes of one test session, each in its own process group."""
+
+    def __init__(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="lambdalite-servers-"))
+        self._running: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._pid_file = os.environ.get(PID_FILE_VARIABLE)
+
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> tuple[subprocess.Popen[bytes], Path]:
+        """Start `argv` in a new process group, logging to `<name>.log`."""
+        log = self.workdir / f"{name}.log"
+        with log.open("ab") as out:
+            try:
+                process = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=cwd or self.workdir,
+                    env=env,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise ServerError(f"cannot run {argv[0]}: {exc}") from exc
+        self._running.append((name, process))
+        if self._pid_file:
+            with open(self._pid_file, "a") as pids:
+                pids.write(f"{process.pid}\n")
+        return process, log
+
+    def stop_all(self, *, keep_logs: bool = False) -> None:
+        """Stop every group started here, newest first, and remove the workdir."""
+        for _, process in reversed(self._running):
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for _, process in reversed(self._running):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            # children of the leader may outlive it: the group goes in any case
+            _signal_group(process, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=2)
+        self._forget([process.pid for _, process in self._running])
+        self._running.clear()
+        if not keep_logs:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _forget(self, pids: list[int]) -> None:
+        # take stopped groups out of the shared file so nothing kills them later
+        if not self._pid_file or not pids:
+            return
+        gone = {str(pid) for pid in pids}
+        with contextlib.suppress(OSError):
+            path = Path(self._pid_file)
+            kept = [p for p in path.read_text().split() if p not in gone]
+            path.write_text("".join(f"{p}\n" for p in kept))
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    # the group id is the leader's pid (start_new_session); a group whose
+    # members are all gone raises ProcessLookupError
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    what: str,
+    timeout: float = 30.0,
+) -> None:
+    """Poll `ready` every 0.1 s until it holds, the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(
+                f"{what} exited with status {process.returncode}\n{log_tail(log)}"
+            )
+        with contextlib.suppress(OSError, httpx.HTTPError):
+            if ready():
+                return
+        time.sleep(0.1)
+    raise ServerError(f"{what} did not answer within {timeout:.0f} s\n{log_tail(log)}")
+
+
+def port_open(port: int) -> Callable[[], bool]:
+    """A readiness check: something accepts TCP connections on the port."""
+
+    def check() -> bool:
+        with socket.create_connection((HOST, port), timeout=0.5):
+            return True
+
+    return check
+
+
+# -- moto ----------------------------------------------------------------------
+
+_MOTO_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:*", "dynamodb:*", "sts:*"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def start_moto(processes: Processes) -> Server:
+    """moto in server mode with signature checking on, and an IAM user for it.
+
+    The user may do `s3:*`, `dynamodb:*` and `sts:*`, and may assume a role with
+    the same rights (`Server.role_arn`), which is how temporary credentials are
+    obtained: moto honours the session tokens of assumed roles only.
+    """
+    port = free_port()
+    argv = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+    process, log = processes.start("moto", argv)
+    endpoint = f"http://{HOST}:{port}"
+    wait_until(
+        lambda: httpx.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200,
+        process,
+        log,
+        what="moto_server",
+    )
+
+    credentials, role_arn = _moto_iam_setup(endpoint)
+
+    # from now on every request must be signed by a known key
+    answer = httpx.post(
+        f"{endpoint}/moto-api/reset-auth",
+        content=b"0",
+        headers={"Content-Type": "text/plain"},
+        timeout=5,
+    )
+    if answer.status_code != 200:
+        raise ServerError(f"moto refused reset-auth: {answer.status_code}")
+    server = Server("moto", endpoint, REGION, credentials, role_arn=role_arn)
+    _check_moto_auth(server)
+    return server
+
+
+def _moto_iam_setup(endpoint: str) -> tuple[sigv4.Credentials, str]:
+    import boto3  # type: ignore[import-untyped]  # test-only oracle, IAM set-up
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="bootstrap",
+        aws_secret_access_key="bootstrap",
+    )
+    user = iam.create_user(UserName="lambdalite-tests")["User"]
+    iam.put_user_policy(
+        UserName="lambdalite-tests",
+        PolicyName="everything-tested",
+        PolicyDocument=json.dumps(_MOTO_POLICY),
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": user["Arn"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = iam.create_role(
+        RoleName="lambdalite-tests-role",
+        AssumeRolePolicyDocument=json.dumps(trust),
+    )["Role"]
+    iam.put_role_policy(
+        RoleName="lambdalite-tests-role",
+        PolicyName="everything-tested",
+        PolicyDocument=json.dumps(_MOTO_POLICY),
+    )
+    key = iam.create_access_key(UserName="lambdalite-tests")["AccessKey"]
+    credentials = sigv4.Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    return credentials, str(role["Arn"])
+
+
+def _check_moto_auth(server: Server) -> None:
+    """Signature checking is on: a wrong secret gets 403 SignatureDoesNotMatch."""
+    wrong = sigv4.Credentials(server.credentials.access_key_id, "not-the-secret")
+    for credentials, expected in ((wrong, 403), (server.credentials, 200)):
+        signed = sigv4.sign(
+            "GET",
+            f"{server.endpoint}/",
+            credentials=credentials,
+            region=server.region,
+            service="s3",
+        )
+        answer = httpx.get(signed.url, headers=signed.headers, timeout=5)
+        if answer.status_code != expected:
+            raise ServerError(
+                f"moto answered ListBuckets with {answer.status_code}, "
+                f"expected {expected}: {answer.text[:300]}"
+            )
+        if expected == 403 and b"SignatureDoesNotMatch" not in answer.content:
+            raise ServerError(f"moto's 403 is not SignatureDoesNotMatch: {answer.text}")
+
+
+# -- dynalite ------------------------------------------------------------------
+
+
+def start_dynalite(processes: Processes) -> Server:
+    """dynalite, DynamoDB's validation in node; it checks signatures' presence."""
+    node = shutil.which("node")
+    if node is None:
+        raise ServerError("node is not installed (scripts/install-servers)")
+    if not DYNALITE_CLI.is_file():
+        raise ServerError(f"{DYNALITE_CLI} is missing (scripts/install-servers)")
+    port = free_port()
+    argv = [
+        node,
+        str(DYNALITE_CLI),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--createTableMs",
+        "0",
+        "--deleteTableMs",
+        "0",
+        "--updateTableMs",
+        "0",
+    ]
+    process, log = processes.start("dynalite", argv)
+    wait_until(port_open(port), process, log, what="dynalite")
+    credentials = sigv4.Credentials("AKIDDYNALITE", secrets.token_hex(8))
+    return Server("dynalite", f"http://{HOST}:{port}", REGION, credentials)
