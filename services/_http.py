@@ -1,0 +1,127 @@
+"""httpx clients for the executors: one pool per client, TLS context built lazily.
+
+Building an `httpx.Client` the ordinary way loads the CA bundle into a new TLS
+context (tens of milliseconds), even for an `http://` endpoint. Here the
+transport is picked per scheme on first use: `http://` never builds a TLS
+context; `https://` gets one verified context, built once per process and
+shared by every client. Verification stays on; proxies from the environment,
+pooling and timeouts are httpx's own.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from typing import Any
+
+import httpx
+
+from .config import Resolved
+
+_TLS: ssl.SSLContext | None = None
+_TLS_LOCK = threading.Lock()
+HEADERS = {"User-Agent": "lambdalite/0.1", "Accept-Encoding": "identity"}
+
+
+def tls_context() -> ssl.SSLContext:
+    """The verified TLS context shared by every client (CA bundle as httpx)."""
+    global _TLS
+    if _TLS is None:
+        with _TLS_LOCK:
+            if _TLS is None:
+                _TLS = httpx.create_ssl_context()
+    return _TLS
+
+
+def _plain_context() -> ssl.SSLContext:
+    # Handed to the transport of an http:// pool, which never opens TLS. It
+    # verifies and trusts no CA, so it can only fail closed if ever used.
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class _SchemeTransport(httpx.BaseTransport):
+    """One httpx transport per scheme, made when that scheme is first used."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._by_scheme: dict[str, httpx.BaseTransport] = {}
+        self._lock = threading.Lock()
+
+    def _make(self, scheme: str) -> httpx.BaseTransport:
+        with self._lock:
+            made = self._by_scheme.get(scheme)
+            if made is None:
+                verify = tls_context() if scheme == "https" else _plain_context()
+                made = httpx.HTTPTransport(verify=verify, limits=self._limits)
+                self._by_scheme[scheme] = made
+            return made
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        transport = self._by_scheme.get(scheme) or self._make(scheme)
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        for transport in list(self._by_scheme.values()):
+            transport.close()
+
+
+class _AsyncSchemeTransport(httpx.AsyncBaseTransport):
+    """The async twin of `_SchemeTransport`."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._by_scheme: dict[str, httpx.AsyncBaseTransport] = {}
+
+    def _make(self, scheme: str) -> httpx.AsyncBaseTransport:
+        verify = tls_context() if scheme == "https" else _plain_context()
+        made = httpx.AsyncHTTPTransport(verify=verify, limits=self._limits)
+        self._by_scheme[scheme] = made
+        return made
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        transport = self._by_scheme.get(scheme) or self._make(scheme)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in list(self._by_scheme.values()):
+            await transport.aclose()
+
+
+def _timeout(settings: Resolved) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
+        write=settings.read_timeout,
+        pool=settings.connect_timeout,
+    )
+
+
+def _limits(settings: Resolved) -> httpx.Limits:
+    size = settings.max_pool_connections
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
+def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
+    """The httpx.Client (one connection pool) for a sync service client."""
+    transport = extra.pop("transport", None) or _SchemeTransport(_limits(settings))
+    return httpx.Client(
+        transport=transport,
+        timeout=_timeout(settings),
+        headers=HEADERS,
+        follow_redirects=False,
+        **extra,
+    )
+
+
+def async_client(settings: Resolved, **extra: Any) -> httpx.AsyncClient:
+    """The httpx.AsyncClient (one connection pool) for an async service client."""
+    transport = extra.pop("transport", None) or _AsyncSchemeTransport(_limits(settings))
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=_timeout(settings),
+        headers=HEADERS,
+        follow_redirects=False,
+        **extra,
+    )

@@ -1,0 +1,187 @@
+"""Errors raised by the service clients.
+
+::
+
+    ServiceError
+    ├── ClientError                 the service answered with an error
+    │   └── <Code> per service      e.g. s3 NoSuchKey, dynamodb
+    │                               ConditionalCheckFailedException, made on
+    │                               first use and reachable as
+    │                               client.exceptions.<Code>
+    ├── ParamValidationError        a parameter is missing, unknown or mistyped
+    ├── EndpointError               no answer could be had from the endpoint
+    │   ├── EndpointConnectionError could not connect, or the connection broke
+    │   ├── ConnectTimeoutError     connecting took longer than connect_timeout
+    │   └── ReadTimeoutError        the answer took longer than read_timeout
+    ├── ResponseParseError          the answer could not be understood
+    ├── IncompleteReadError         a body ended before its Content-Length
+    ├── ChecksumMismatchError       a body does not match its checksum
+    └── NoEndpointError             no endpoint could be worked out
+
+`ClientError` reads the boto3 way too: `err.response["Error"]["Code"]` and
+`err.response["ResponseMetadata"]`, and carries `operation_name`. A named
+subclass is made once per (service, code) and shared by every client of that
+service, so `except client.exceptions.NoSuchKey` and `except ClientError` both
+port from boto3. Codes that are not identifiers (S3's "404" for a HEAD with no
+body) stay plain `ClientError`, as in boto3.
+
+No message ever carries a secret key, session token or signature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """Base class of every error raised by the service clients."""
+
+
+class ClientError(ServiceError):
+    """The service answered with an error.
+
+    `code`, `message`, `status_code`, `request_id` and `operation_name` are
+    attributes; `response` holds the boto3-shaped dict.
+    """
+
+    def __init__(
+        self,
+        error_response: dict[str, Any],
+        operation_name: str,
+    ) -> None:
+        error = error_response.get("Error", {})
+        meta = error_response.get("ResponseMetadata", {})
+        self.response = error_response
+        self.operation_name = operation_name
+        self.code: str = error.get("Code", "Unknown")
+        self.message: str = error.get("Message", "")
+        self.status_code: int = meta.get("HTTPStatusCode", 0)
+        self.request_id: str = meta.get("RequestId", "")
+        retries = meta.get("MaxAttemptsReached")
+        suffix = (
+            " (reached max retries: {})".format(meta.get("RetryAttempts", 0))
+            if retries
+            else ""
+        )
+        super().__init__(
+            f"An error occurred ({self.code}) when calling the "
+            f"{operation_name} operation{suffix}: {self.message}"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.response, self.operation_name))
+
+
+class ParamValidationError(ServiceError, ValueError):
+    """A parameter is missing, unknown or of the wrong type; `report` says which."""
+
+    def __init__(self, report: str) -> None:
+        self.report = report
+        super().__init__(f"Parameter validation failed: {report}")
+
+
+class EndpointError(ServiceError):
+    """No answer could be had from the endpoint."""
+
+    def __init__(self, message: str, *, endpoint_url: str = "") -> None:
+        self.endpoint_url = endpoint_url
+        super().__init__(message)
+
+
+class EndpointConnectionError(EndpointError, ConnectionError):
+    """Could not connect to the endpoint, or the connection broke."""
+
+
+class ConnectTimeoutError(EndpointConnectionError, TimeoutError):
+    """Connecting took longer than the connect timeout."""
+
+
+class ReadTimeoutError(EndpointError, TimeoutError):
+    """The answer took longer than the read timeout."""
+
+
+class ResponseParseError(ServiceError):
+    """The service's answer could not be understood."""
+
+
+class IncompleteReadError(ServiceError):
+    """A body ended before the length the service announced."""
+
+    def __init__(self, actual_bytes: int, expected_bytes: int) -> None:
+        self.actual_bytes = actual_bytes
+        self.expected_bytes = expected_bytes
+        super().__init__(
+            f"{actual_bytes} read, but total bytes expected is {expected_bytes}"
+        )
+
+
+class ChecksumMismatchError(ServiceError):
+    """A body does not match the checksum the service sent with it."""
+
+
+class NoEndpointError(ServiceError):
+    """No endpoint could be worked out for the service and region."""
+
+
+# -- named service errors ------------------------------------------------------
+
+_NAMED: dict[tuple[str, str], type[ClientError]] = {}
+
+
+def named_error(service: str, code: str) -> type[ClientError]:
+    """The ClientError subclass for a service's error code, made on first use."""
+    key = (service, code)
+    cls = _NAMED.get(key)
+    if cls is None:
+        if not code.isidentifier():
+            return ClientError
+        cls = type(code, (ClientError,), {"__module__": f"services.{service}"})
+        _NAMED[key] = cls
+    return cls
+
+
+_ClientError = ClientError
+
+
+class ServiceExceptions:
+    """`client.exceptions`: the named errors of one service, and ClientError."""
+
+    ClientError = ClientError
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, code: str) -> type[_ClientError]:
+        if code.startswith("_"):
+            raise AttributeError(code)
+        cls = named_error(self._service, code)
+        if cls is ClientError:
+            raise AttributeError(f"{code!r} is not an error code name")
+        return cls
+
+    def from_code(self, code: str) -> type[_ClientError]:
+        """The error class raised for `code` (plain ClientError if unnamed)."""
+        return named_error(self._service, code)
+
+    def __repr__(self) -> str:
+        return f"<ServiceExceptions {self._service}>"
+
+
+def client_error(
+    service: str,
+    operation_name: str,
+    *,
+    code: str,
+    message: str,
+    status_code: int,
+    metadata: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> ClientError:
+    """Build the typed error for a service's error answer."""
+    error: dict[str, Any] = {"Code": code, "Message": message}
+    if extra:
+        error.update(extra)
+    response: dict[str, Any] = {"Error": error, "ResponseMetadata": metadata}
+    if metadata.get("HTTPStatusCode") is None:
+        metadata["HTTPStatusCode"] = status_code
+    return named_error(service, code)(response, operation_name)
