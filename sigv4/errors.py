@@ -15,7 +15,8 @@
     ├── NoRegionError               no region given or configured
     ├── SigningError                the request cannot be signed as asked
     │   ├── InvalidExpiryError      presign expiry outside 1..604800 seconds
-    │   └── MalformedHeaderError    a header name or value that cannot be sent
+    │   ├── MalformedHeaderError    a header name or value that cannot be sent
+    │   └── PayloadLengthError      a streamed body not of its declared length
     └── VerificationError           an incoming signed request is not accepted
         ├── MissingAuthError        no Authorization header or X-Amz-* query
         ├── MalformedAuthError      the signature fields cannot be parsed
@@ -95,6 +96,10 @@ class InvalidExpiryError(SigningError):
 
 class MalformedHeaderError(SigningError):
     """A header name or value cannot be signed or sent."""
+
+
+class PayloadLengthError(SigningError):
+    """A streamed body is longer or shorter than its declared length."""
 
 
 class VerificationError(SigV4Error):
