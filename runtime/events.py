@@ -111,7 +111,9 @@ class Headers(Mapping[str, str]):
         self, single: Mapping[str, str], multi: Mapping[str, list[str]]
     ) -> None:
         self._single = {name.lower(): value for name, value in single.items()}
-        self._multi = {name.lower(): list(v) for name, v in multi.items()}
+        self._multi: dict[str, list[str]] = {}
+        for name, values in multi.items():
+            self._multi.setdefault(name.lower(), []).extend(values)
         for name, values in self._multi.items():
             if values:
                 self._single.setdefault(name, values[-1])

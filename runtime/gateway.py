@@ -218,9 +218,12 @@ def _event_v1(
     time_epoch_ms: int,
     stage_variables: Mapping[str, str] | None,
 ) -> dict[str, Any]:
+    # names compare case-insensitively; the first spelling sent is kept
+    spelling: dict[str, str] = {}
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     for name, value in _forwarded(headers, source_ip):
+        name = spelling.setdefault(name.lower(), name)
         single[name] = value
         multi.setdefault(name, []).append(value)
 

@@ -137,6 +137,8 @@ def _header_lines(headers: Mapping[str, HeaderValues] | None) -> list[tuple[str,
             raise ResponseError("header names must be strings")
         if isinstance(values, str):
             values = [values]
+        if not isinstance(values, Sequence):
+            raise ResponseError(f"the value of header {name!r} is not a string")
         for value in values:
             if not isinstance(value, str):
                 raise ResponseError(f"the value of header {name!r} is not a string")
