@@ -1,0 +1,1 @@
+"""DynamoDB: marshalling, expression builders, client and Table."""
