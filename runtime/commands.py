@@ -1,13 +1,288 @@
-"""The runtime's subcommands of `lambdalite`: invoke, serve, package."""
+"""The runtime's subcommands of `lambdalite`: invoke, serve, package.
+
+`invoke` and `serve` run the handler the way Lambda does: in a child process
+running the real loop (`python -m runtime`), fed by the local Runtime API
+(`runtime.local`). `serve` puts a local API Gateway in front: each HTTP request
+becomes an API Gateway event (`runtime.gateway`) and the handler's result
+becomes the HTTP response.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
 from typing import Any
 
 from . import package
 
+DEFAULT_TIMEOUT = 3.0
+"""Lambda's default function timeout, in seconds."""
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the runtime's subcommands; each sets `run` to its handler."""
+    invoke = sub.add_parser(
+        "invoke",
+        help="run one event through a handler in the real loop, print the result",
+        description="Run one event through HANDLER (module.function or "
+        "path/module.function, as Lambda's _HANDLER) in a child process running "
+        "lambdalite's loop; print the result, or the error object and exit 1.",
+    )
+    invoke.add_argument("handler", metavar="HANDLER")
+    invoke.add_argument(
+        "--event", metavar="FILE", help="JSON event file, '-' for stdin (default {})"
+    )
+    _common_options(invoke)
+    invoke.set_defaults(run=run_invoke)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve a handler behind a local API Gateway",
+        description="Serve HANDLER behind a local API Gateway on 127.0.0.1: each "
+        "HTTP request becomes an HTTP API (2.0) or REST API (1.0) event handled "
+        "by lambdalite's loop in worker processes.",
+    )
+    serve.add_argument("handler", metavar="HANDLER")
+    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000, help="default 3000")
+    serve.add_argument(
+        "--format",
+        choices=("v2", "v1"),
+        default="v2",
+        help="v2: HTTP API events (default); v1: REST API proxy events",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=2, help="worker processes (default 2)"
+    )
+    _common_options(serve)
+    serve.set_defaults(run=run_serve)
+
     package.register(sub)
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"function timeout in seconds (default {DEFAULT_TIMEOUT:g}, Lambda's)",
+    )
+    parser.add_argument(
+        "--task-root",
+        default=".",
+        help="the function's code directory, LAMBDA_TASK_ROOT (default .)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=("lambdalite", "awslambdaric"),
+        default="lambdalite",
+        help="the loop in the workers: lambdalite's (default) or AWS's awslambdaric",
+    )
+
+
+def worker_command(runtime: str, handler: str) -> list[str]:
+    """The command line of one worker process."""
+    if runtime == "awslambdaric":
+        return [sys.executable, "-m", "awslambdaric", handler]
+    return [sys.executable, "-m", "runtime"]
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    if args.timeout <= 0:
+        return f"--timeout must be positive, not {args.timeout:g}"
+    if getattr(args, "workers", 1) < 1:
+        return f"--workers must be at least 1, not {args.workers}"
+    if not os.path.isdir(args.task_root):
+        return f"--task-root {args.task_root!r} is not a directory"
+    return None
+
+
+def _function_name(handler: str) -> str:
+    return handler.rsplit(".", 1)[0].replace("/", "-").replace(".", "-") or "local"
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    """`lambdalite invoke`: one event, one child process, the outcome printed."""
+    from .local import LocalRuntimeAPI
+
+    problem = _check(args)
+    if problem:
+        print(f"lambdalite invoke: {problem}", file=sys.stderr)
+        return 2
+    try:
+        if args.event in (None, ""):
+            event = b"{}"
+        elif args.event == "-":
+            event = sys.stdin.buffer.read()
+        else:
+            with open(args.event, "rb") as file:
+                event = file.read()
+        json.loads(event)
+    except OSError as exc:
+        print(f"lambdalite invoke: cannot read the event: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"lambdalite invoke: the event is not JSON: {exc}", file=sys.stderr)
+        return 2
+
+    api = LocalRuntimeAPI(
+        worker_command(args.runtime, args.handler),
+        handler=args.handler,
+        task_root=args.task_root,
+        timeout=args.timeout,
+        function_name=_function_name(args.handler),
+        output=sys.stderr.fileno(),
+    )
+    with api:
+        outcome = api.invoke(event, wait=args.timeout + 30)
+    sys.stdout.buffer.write(outcome.payload + b"\n")
+    sys.stdout.flush()
+    return 0 if outcome.ok else 1
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`lambdalite serve`: a local API Gateway until interrupted."""
+    import signal
+    import threading
+
+    from .local import LocalRuntimeAPI
+
+    problem = _check(args)
+    if problem:
+        print(f"lambdalite serve: {problem}", file=sys.stderr)
+        return 2
+
+    api = LocalRuntimeAPI(
+        worker_command(args.runtime, args.handler),
+        handler=args.handler,
+        task_root=args.task_root,
+        workers=args.workers,
+        timeout=args.timeout,
+        function_name=_function_name(args.handler),
+    )
+    version = "1.0" if args.format == "v1" else "2.0"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    with api:
+        gateway = Gateway(api, version=version)
+        try:
+            address = api.call(gateway.start(args.host, args.port), timeout=10)
+        except OSError as exc:
+            print(f"lambdalite serve: cannot listen: {exc}", file=sys.stderr)
+            return 1
+        kind = "REST API (1.0)" if version == "1.0" else "HTTP API (2.0)"
+        print(
+            f"lambdalite serve: {args.handler} as an {kind} on "
+            f"http://{address[0]}:{address[1]}/ with {args.workers} worker(s)",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        api.call(gateway.stop(), timeout=10)
+    return 0
+
+
+class Gateway:
+    """The HTTP front of `serve`: requests to events, results to responses."""
+
+    def __init__(self, api: Any, *, version: str) -> None:
+        self.api = api
+        self.version = version
+        self.server: Any = None
+        self._tasks: set[Any] = set()
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Listen on host:port; answer the address actually bound."""
+        import asyncio
+
+        self.server = await asyncio.start_server(self._connection, host, port)
+        bound: tuple[str, int] = self.server.sockets[0].getsockname()[:2]
+        return bound
+
+    async def stop(self) -> None:
+        """Stop listening and drop open connections."""
+        if self.server is not None:
+            self.server.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _connection(self, reader: Any, writer: Any) -> None:
+        import asyncio
+
+        from .local import BadRequest, read_request, write_response
+
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        try:
+            while True:
+                try:
+                    request = await read_request(reader, max_body=10 * 1024 * 1024)
+                except BadRequest as exc:
+                    body = json.dumps({"message": str(exc)}).encode()
+                    write_response(writer, 400, _CLOSE_JSON, body)
+                    await writer.drain()
+                    break
+                if request is None:
+                    break
+                status, headers, body = await self.exchange(request, peer[0])
+                close = _wants_close(request[2])
+                if close:
+                    headers = [*headers, ("Connection", "close")]
+                write_response(writer, status, headers, body)
+                await writer.drain()
+                if close:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    async def exchange(
+        self, request: tuple[str, str, list[tuple[str, str]], bytes], source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP request through the function; the HTTP answer."""
+        import time
+
+        from .gateway import failure_to_http, http_to_event, result_to_http
+
+        method, target, headers, body = request
+        started = time.perf_counter()
+        try:
+            event = http_to_event(
+                method, target, headers, body, version=self.version, source_ip=source_ip
+            )
+        except ValueError as exc:
+            answer = 400, _JSON, json.dumps({"message": str(exc)}).encode()
+        else:
+            outcome = await self.api.invoke_async(json.dumps(event).encode())
+            if outcome.ok:
+                answer = result_to_http(outcome.payload, version=self.version)
+            else:
+                sys.stderr.write(
+                    f"lambdalite serve: the function failed: "
+                    f"{outcome.payload[:500].decode('utf-8', 'replace')}\n"
+                )
+                timed_out = outcome.error_type == "Sandbox.Timedout"
+                answer = failure_to_http(version=self.version, timed_out=timed_out)
+        took = (time.perf_counter() - started) * 1000
+        sys.stderr.write(f"{method} {target} {answer[0]} {took:.1f} ms\n")
+        return answer
+
+
+_JSON = [("Content-Type", "application/json")]
+_CLOSE_JSON = [*_JSON, ("Connection", "close")]
+
+
+def _wants_close(headers: list[tuple[str, str]]) -> bool:
+    return any(
+        name.lower() == "connection" and value.lower() == "close"
+        for name, value in headers
+    )

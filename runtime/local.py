@@ -1,0 +1,729 @@
+"""A local Lambda Runtime API (2018-06-01) for running handlers on a workstation.
+
+Theory of operation
+-------------------
+Lambda gives each execution environment its own Runtime API; so does this
+module. Each *worker* is one runtime process (lambdalite's loop, or any other
+client such as awslambdaric) with its own endpoint on 127.0.0.1. All workers
+take invocations from one queue, so N workers serve N invocations at a time.
+
+- `GET /runtime/invocation/next` waits for the next queued invocation and
+  hands it out with Lambda's headers: request id, deadline, invoked function
+  ARN, trace id, and the client context, Cognito identity and tenant id when
+  the caller gave them.
+- `POST .../invocation/{id}/response` and `.../error` answer it (202). A
+  response over 6291556 bytes is refused with 413 and the invocation fails with
+  `Function.ResponseSizeTooLarge`, as on Lambda.
+- `POST /runtime/init/error` records an init failure; the next invocation is
+  answered with it, as Lambda answers an invoke whose init failed.
+- A handler still running at its deadline is answered with `Sandbox.Timedout`
+  ("Task timed out after N.NN seconds") and its process is killed and replaced.
+  A process that exits while it holds an invocation has that invocation
+  answered with `Runtime.ExitError`: an invocation is never dropped.
+
+A worker that dies before it ever asked for work (an init failure) is started
+again only when an invocation is waiting, and each such failure answers one
+waiting invocation, so a broken handler cannot make the workers spin.
+
+The server speaks HTTP/1.1 with keep-alive, and listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+API = "/2018-06-01/runtime"
+MAX_RESPONSE_BYTES = 6291556
+MAX_REQUEST_HEAD = 65536
+ERROR_TYPE_HEADER = "lambda-runtime-function-error-type"
+
+
+@dataclass
+class Outcome:
+    """What came of one invocation: a result, or an error object."""
+
+    request_id: str
+    payload: bytes
+    """The response body, or the error object as JSON."""
+    content_type: str = "application/json"
+    function_error: str | None = None
+    """`Unhandled` when the invocation failed (Lambda's `X-Amz-Function-Error`)."""
+    error_type: str | None = None
+    """The `Lambda-Runtime-Function-Error-Type` the runtime posted, if any."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the handler returned a result."""
+        return self.function_error is None
+
+    def json(self) -> Any:
+        """The payload decoded as JSON."""
+        return json.loads(self.payload)
+
+
+@dataclass
+class Invocation:
+    """One queued or running invocation."""
+
+    request_id: str
+    event: bytes
+    headers: dict[str, str]
+    future: asyncio.Future[Outcome]
+    worker: Worker | None = None
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class Worker:
+    """One runtime process and the endpoint it talks to."""
+
+    index: int
+    port: int = 0
+    server: asyncio.Server | None = None
+    process: asyncio.subprocess.Process | None = None
+    spawned_at: float = 0.0
+    first_next_at: float | None = None
+    startup_seconds: list[float] = field(default_factory=list)
+    current: Invocation | None = None
+    init_error: bytes | None = None
+    init_error_type: str | None = None
+    reached_next: bool = False
+    dormant: bool = False
+    killed_for_timeout: bool = False
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    peak_rss_kb: int = 0
+
+
+def error_payload(error_type: str, message: str) -> bytes:
+    """An error object as Lambda answers an invoke that the platform failed."""
+    body = {"errorType": error_type, "errorMessage": message}
+    return json.dumps(body).encode()
+
+
+class LocalRuntimeAPI:
+    """A Runtime API on 127.0.0.1 serving `workers` runtime processes.
+
+    `command` starts one runtime process (for lambdalite's loop,
+    `[sys.executable, "-m", "runtime"]`); it gets `AWS_LAMBDA_RUNTIME_API`,
+    `_HANDLER`, `LAMBDA_TASK_ROOT` and the function's environment. The API runs
+    its own event loop in a thread; `invoke` can be called from any thread.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        handler: str,
+        task_root: str,
+        workers: int = 1,
+        timeout: float = 3.0,
+        function_name: str = "local-function",
+        memory_mb: int = 128,
+        env: dict[str, str] | None = None,
+        output: Any = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout}")
+        self.command = list(command)
+        self.handler = handler
+        self.task_root = os.path.abspath(task_root)
+        self.timeout = timeout
+        self.function_name = function_name
+        self.memory_mb = memory_mb
+        self.extra_env = dict(env or {})
+        self.output = output
+        self.workers = [Worker(index) for index in range(workers)]
+        self.loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._queue: asyncio.Queue[Invocation] | None = None
+        self._closing = False
+        self._watchers: set[asyncio.Future[None]] = set()
+        self._region = os.environ.get("AWS_REGION", "us-east-1")
+
+    # life cycle --------------------------------------------------------------
+
+    def start(self) -> LocalRuntimeAPI:
+        """Start the endpoints and the worker processes."""
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="local-runtime-api", daemon=True
+        )
+        self._thread.start()
+        self.call(self._start())
+        return self
+
+    def close(self) -> None:
+        """Stop the workers (SIGTERM, then SIGKILL after 2 s) and the endpoints."""
+        if self._thread is None:
+            return
+        try:
+            self.call(self._stop(), timeout=10)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=5)
+            self._thread = None
+            self.loop.close()
+
+    def __enter__(self) -> LocalRuntimeAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, coroutine: Any, timeout: float | None = None) -> Any:
+        """Run a coroutine on the API's loop from another thread."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        return future.result(timeout)
+
+    async def _start(self) -> None:
+        self._queue = asyncio.Queue()
+        for worker in self.workers:
+            worker.server = await asyncio.start_server(
+                functools.partial(self._connection, worker), HOST, 0
+            )
+            worker.port = worker.server.sockets[0].getsockname()[1]
+            await self._spawn(worker)
+
+    async def _stop(self) -> None:
+        self._closing = True
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                _signal(worker.process, signal.SIGTERM)
+        for worker in self.workers:
+            process = worker.process
+            if process is not None and process.returncode is None:
+                try:
+                    await asyncio.wait_for(process.wait(), 2)
+                except asyncio.TimeoutError:
+                    _signal(process, signal.SIGKILL)
+                    await process.wait()
+            if worker.server is not None:
+                worker.server.close()
+            for task in list(worker.tasks):
+                task.cancel()
+        if self._queue is not None:
+            while not self._queue.empty():
+                pending = self._queue.get_nowait()
+                self._answer(
+                    pending,
+                    Outcome(
+                        pending.request_id,
+                        error_payload("Runtime.Shutdown", "The local API stopped."),
+                        function_error="Unhandled",
+                    ),
+                )
+
+    # workers -----------------------------------------------------------------
+
+    def worker_env(self, worker: Worker) -> dict[str, str]:
+        """The environment Lambda would give the runtime process."""
+        stream = time.strftime("%Y/%m/%d") + f"/[$LATEST]{uuid.uuid4().hex}"
+        env = dict(os.environ)
+        env.update(
+            {
+                "AWS_LAMBDA_RUNTIME_API": f"{HOST}:{worker.port}",
+                "_HANDLER": self.handler,
+                "LAMBDA_TASK_ROOT": self.task_root,
+                "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    async def _spawn(self, worker: Worker) -> None:
+        worker.dormant = False
+        worker.reached_next = False
+        worker.killed_for_timeout = False
+        worker.init_error = None
+        worker.init_error_type = None
+        worker.first_next_at = None
+        worker.spawned_at = time.perf_counter()
+        worker.process = await asyncio.create_subprocess_exec(
+            *self.command,
+            cwd=self.task_root,
+            env=self.worker_env(worker),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=self.output,
+            stderr=self.output,
+        )
+        log.debug("worker %d started as pid %d", worker.index, worker.process.pid)
+        watcher = asyncio.ensure_future(self._watch(worker, worker.process))
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
+
+    async def _watch(self, worker: Worker, process: asyncio.subprocess.Process) -> None:
+        status = await process.wait()
+        for task in list(worker.tasks):
+            task.cancel()
+        if self._closing or worker.process is not process:
+            return
+        log.debug(
+            "worker %d (pid %d) exited with %s", worker.index, process.pid, status
+        )
+
+        # the invocation it held
+        held = worker.current
+        worker.current = None
+        if held is not None:
+            _cancel(held)
+            reason = _exit_reason(status)
+            self._answer(
+                held,
+                Outcome(
+                    held.request_id,
+                    error_payload(
+                        "Runtime.ExitError",
+                        f"RequestId: {held.request_id} Error: Runtime exited "
+                        f"with error: {reason}",
+                    ),
+                    function_error="Unhandled",
+                    error_type="Runtime.ExitError",
+                ),
+            )
+
+        # a healthy worker is replaced at once; a failed init waits for work
+        if worker.reached_next or worker.killed_for_timeout:
+            await self._spawn(worker)
+            return
+        assert self._queue is not None
+        if not self._queue.empty():
+            waiting = self._queue.get_nowait()
+            self._answer(waiting, self._init_outcome(worker, waiting, status))
+        if self._queue.empty():
+            worker.dormant = True
+        else:
+            await self._spawn(worker)
+
+    def _init_outcome(
+        self, worker: Worker, waiting: Invocation, status: int
+    ) -> Outcome:
+        if worker.init_error is not None:
+            return Outcome(
+                waiting.request_id,
+                worker.init_error,
+                function_error="Unhandled",
+                error_type=worker.init_error_type,
+            )
+        return Outcome(
+            waiting.request_id,
+            error_payload(
+                "Runtime.ExitError",
+                f"RequestId: {waiting.request_id} Error: Runtime exited "
+                f"without providing a reason: {_exit_reason(status)}",
+            ),
+            function_error="Unhandled",
+            error_type="Runtime.ExitError",
+        )
+
+    def _expire(self, invocation: Invocation) -> None:
+        worker = invocation.worker
+        if worker is None or worker.current is not invocation:
+            return
+        worker.current = None
+        worker.killed_for_timeout = True
+        self._answer(
+            invocation,
+            Outcome(
+                invocation.request_id,
+                error_payload(
+                    "Sandbox.Timedout",
+                    f"RequestId: {invocation.request_id} Error: Task timed out "
+                    f"after {self.timeout:.2f} seconds",
+                ),
+                function_error="Unhandled",
+                error_type="Sandbox.Timedout",
+            ),
+        )
+        if worker.process is not None and worker.process.returncode is None:
+            _signal(worker.process, signal.SIGKILL)
+
+    def _answer(self, invocation: Invocation, outcome: Outcome) -> None:
+        if not invocation.future.done():
+            invocation.future.set_result(outcome)
+
+    # invocations -------------------------------------------------------------
+
+    async def invoke_async(
+        self,
+        event: bytes,
+        *,
+        client_context: str | None = None,
+        identity: str | None = None,
+        tenant_id: str | None = None,
+    ) -> Outcome:
+        """Queue one invocation and wait for its outcome (on the API's loop)."""
+        assert self._queue is not None
+        if self._closing:
+            raise RuntimeError("the local Runtime API is stopped")
+        headers = {}
+        if client_context is not None:
+            headers["Lambda-Runtime-Client-Context"] = client_context
+        if identity is not None:
+            headers["Lambda-Runtime-Cognito-Identity"] = identity
+        if tenant_id is not None:
+            headers["Lambda-Runtime-Aws-Tenant-Id"] = tenant_id
+        invocation = Invocation(
+            str(uuid.uuid4()), event, headers, self.loop.create_future()
+        )
+        self._queue.put_nowait(invocation)
+        for worker in self.workers:
+            if worker.dormant:
+                await self._spawn(worker)
+                break
+        return await invocation.future
+
+    def invoke(
+        self,
+        event: bytes,
+        *,
+        client_context: str | None = None,
+        identity: str | None = None,
+        tenant_id: str | None = None,
+        wait: float | None = None,
+    ) -> Outcome:
+        """Queue one invocation and wait for its outcome (from any thread)."""
+        coroutine = self.invoke_async(
+            event,
+            client_context=client_context,
+            identity=identity,
+            tenant_id=tenant_id,
+        )
+        outcome: Outcome = self.call(coroutine, wait)
+        return outcome
+
+    def submit(self, event: bytes) -> concurrent.futures.Future[Outcome]:
+        """Queue one invocation; its outcome arrives on the returned future."""
+        return asyncio.run_coroutine_threadsafe(self.invoke_async(event), self.loop)
+
+    def peak_rss_kb(self) -> list[int]:
+        """Each live worker's peak resident memory (VmHWM), in KiB."""
+        peaks = []
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                worker.peak_rss_kb = max(
+                    worker.peak_rss_kb, _peak_rss_kb(worker.process.pid)
+                )
+            peaks.append(worker.peak_rss_kb)
+        return peaks
+
+    # the protocol ------------------------------------------------------------
+
+    async def _connection(
+        self,
+        worker: Worker,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        worker.tasks.add(task)
+        try:
+            while True:
+                request = await read_request(reader)
+                if request is None:
+                    break
+                method, target, headers, body = request
+                status, out_headers, out_body = await self._route(
+                    worker, method, target, headers, body
+                )
+                write_response(writer, status, out_headers, out_body)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, BadRequest):
+            pass
+        except asyncio.CancelledError:
+            pass  # the worker is gone; a cancelled callback task would be logged
+        finally:
+            worker.tasks.discard(task)
+            writer.close()
+
+    async def _route(
+        self,
+        worker: Worker,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        path = target.split("?", 1)[0]
+        if method == "GET" and path == f"{API}/invocation/next":
+            return await self._next(worker)
+        if method == "POST" and path == f"{API}/init/error":
+            worker.init_error = body
+            worker.init_error_type = _header(headers, ERROR_TYPE_HEADER)
+            return _accepted()
+        prefix = f"{API}/invocation/"
+        if method == "POST" and path.startswith(prefix):
+            request_id, _, kind = path[len(prefix) :].partition("/")
+            if kind in ("response", "error"):
+                return self._post(worker, request_id, kind, headers, body)
+        return _json_answer(404, {"errorMessage": "Not found", "errorType": "NotFound"})
+
+    async def _next(self, worker: Worker) -> tuple[int, list[tuple[str, str]], bytes]:
+        assert self._queue is not None
+        if worker.first_next_at is None:
+            worker.first_next_at = time.perf_counter()
+            worker.startup_seconds.append(worker.first_next_at - worker.spawned_at)
+        worker.reached_next = True
+        if worker.current is not None:
+            # asking for more work answers nothing: the held one failed
+            held = worker.current
+            worker.current = None
+            _cancel(held)
+            self._answer(
+                held,
+                Outcome(
+                    held.request_id,
+                    error_payload(
+                        "Runtime.InvalidResponse",
+                        "The runtime asked for the next invocation "
+                        "without answering this one.",
+                    ),
+                    function_error="Unhandled",
+                ),
+            )
+        invocation = await self._queue.get()
+        invocation.worker = worker
+        worker.current = invocation
+        deadline = time.time() + self.timeout
+        invocation.timer = self.loop.call_at(
+            self.loop.time() + self.timeout, self._expire, invocation
+        )
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(int(deadline * 1000))),
+            ("Lambda-Runtime-Invoked-Function-Arn", self.function_arn()),
+            ("Lambda-Runtime-Trace-Id", _trace_id()),
+        ]
+        headers.extend(invocation.headers.items())
+        return 200, headers, invocation.event
+
+    def function_arn(self) -> str:
+        """The ARN handed to the handler; the account id is a placeholder."""
+        return (
+            f"arn:aws:lambda:{self._region}:000000000000:function:{self.function_name}"
+        )
+
+    def _post(
+        self,
+        worker: Worker,
+        request_id: str,
+        kind: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        invocation = worker.current
+        if invocation is None or invocation.request_id != request_id:
+            return _json_answer(
+                400,
+                {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"},
+            )
+        worker.current = None
+        _cancel(invocation)
+
+        if kind == "error":
+            outcome = Outcome(
+                request_id,
+                body,
+                function_error="Unhandled",
+                error_type=_header(headers, ERROR_TYPE_HEADER),
+            )
+            self._answer(invocation, outcome)
+            return _accepted()
+        if len(body) > MAX_RESPONSE_BYTES:
+            message = (
+                "Response payload size exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_BYTES} bytes)."
+            )
+            self._answer(
+                invocation,
+                Outcome(
+                    request_id,
+                    error_payload("Function.ResponseSizeTooLarge", message),
+                    function_error="Unhandled",
+                    error_type="Function.ResponseSizeTooLarge",
+                ),
+            )
+            return _json_answer(
+                413,
+                {
+                    "errorMessage": "Exceeded maximum allowed payload size "
+                    f"({MAX_RESPONSE_BYTES} bytes).",
+                    "errorType": "RequestEntityTooLarge",
+                },
+            )
+        content_type = _header(headers, "content-type") or "application/json"
+        self._answer(invocation, Outcome(request_id, body, content_type))
+        return _accepted()
+
+
+# HTTP/1.1 on asyncio streams ---------------------------------------------------
+
+
+class BadRequest(Exception):
+    """The peer sent something that is not an HTTP/1.1 request."""
+
+
+async def read_request(
+    reader: asyncio.StreamReader, *, max_body: int = 64 * 1024 * 1024
+) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
+    """Read one request: method, target, headers, body; None at a clean EOF."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial.strip():
+            return None
+        raise BadRequest("the request ended inside its head") from exc
+    except asyncio.LimitOverrunError as exc:
+        raise BadRequest("the request head is too long") from exc
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(f"bad request line {lines[0]!r}")
+    method, target, _ = parts
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise BadRequest(f"bad header line {line!r}")
+        headers.append((name.strip(), value.strip()))
+
+    # body
+    length = _header(headers, "content-length")
+    if length is not None:
+        if not length.isdigit() or int(length) > max_body:
+            raise BadRequest(f"bad content length {length!r}")
+        body = await reader.readexactly(int(length))
+    elif (_header(headers, "transfer-encoding") or "").lower() == "chunked":
+        body = await _read_chunked(reader, max_body)
+    else:
+        body = b""
+    return method, target, headers, body
+
+
+async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError as exc:
+            raise BadRequest("bad chunk size") from exc
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                pass
+            return b"".join(chunks)
+        total += size
+        if total > max_body:
+            raise BadRequest("the chunked body is too large")
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+
+
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    404: "Not Found",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+def write_response(
+    writer: asyncio.StreamWriter,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> None:
+    """Write one HTTP/1.1 response with a Content-Length."""
+    reason = _REASONS.get(status, "Status")
+    head = [f"HTTP/1.1 {status} {reason}"]
+    head.extend(f"{name}: {value}" for name, value in headers)
+    head.append(f"Content-Length: {len(body)}")
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _accepted() -> tuple[int, list[tuple[str, str]], bytes]:
+    return _json_answer(202, {"status": "OK"})
+
+
+def _json_answer(
+    status: int, body: dict[str, Any]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps(body).encode()
+
+
+def _cancel(invocation: Invocation) -> None:
+    if invocation.timer is not None:
+        invocation.timer.cancel()
+        invocation.timer = None
+
+
+def _trace_id() -> str:
+    root = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    return f"Root={root};Parent={uuid.uuid4().hex[:16]};Sampled=0"
+
+
+def _exit_reason(status: int) -> str:
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name.removeprefix("SIG").lower()
+        except ValueError:
+            name = str(-status)
+        return f"signal: {name}"
+    return f"exit status {status}"
+
+
+def _signal(process: asyncio.subprocess.Process, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signum)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def loop_command() -> list[str]:
+    """The command that starts lambdalite's own loop in a worker."""
+    return [sys.executable, "-m", "runtime"]

@@ -1,0 +1,159 @@
+"""Function logs: what reaches CloudWatch, in Lambda's text or JSON format.
+
+Lambda keeps whatever the process writes to stdout and stderr, one log event
+per line. The loop makes both streams line-buffered so a `print` is not held
+back while the process is frozen between invocations.
+
+The `logging` module is configured only once the handler has imported it, so a
+handler that never logs does not pay for importing it. Then the root logger
+gets one handler writing to stdout, and every record carries the current
+request id (`record.aws_request_id`):
+
+- `AWS_LAMBDA_LOG_FORMAT=Text` (the default) writes
+  `[LEVEL]<tab>timestamp<tab>request id<tab>message`, the layout of AWS's
+  Python runtime; the root logger keeps Python's default WARNING level.
+- `AWS_LAMBDA_LOG_FORMAT=JSON` writes one JSON object per line with
+  `timestamp`, `level`, `message`, `logger` and `requestId` (and `errorType`,
+  `errorMessage`, `stackTrace` when a record carries an exception), and
+  `AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) sets the root
+  level. As on Lambda, the level variable applies to JSON logs only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a start-up millisecond; annotations are lazy
+    from typing import Any
+
+request_id = ""
+"""The id of the invocation being served, or "" between invocations."""
+
+tenant_id: str | None = None
+"""The tenant id of the invocation being served, when Lambda sent one."""
+
+configured = False
+"""Whether the `logging` module has been configured."""
+
+_LEVELS = {
+    "TRACE": 5,
+    "DEBUG": 10,
+    "INFO": 20,
+    "WARN": 30,
+    "WARNING": 30,
+    "ERROR": 40,
+    "FATAL": 50,
+    "CRITICAL": 50,
+}
+
+
+def json_format() -> bool:
+    """Whether `AWS_LAMBDA_LOG_FORMAT` asks for JSON logs."""
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+
+
+def unbuffer_streams() -> None:
+    """Make stdout and stderr flush at every line."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
+
+
+def timestamp(seconds: float) -> str:
+    """`2024-01-31T12:00:00.123Z` for a Unix time."""
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{whole}.{int(seconds * 1000) % 1000:03d}Z"
+
+
+def configure_logging() -> None:
+    """Install the Lambda handler on the root logger; once, and only if imported."""
+    global configured
+    if configured or "logging" not in sys.modules:
+        return
+    configured = True
+    import logging
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_stamp_request_id)
+    root = logging.getLogger()
+    if json_format():
+        handler.setFormatter(_JSONFormatter())  # type: ignore[arg-type]
+        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+        if level in _LEVELS:
+            root.setLevel(_LEVELS[level])
+    else:
+        handler.setFormatter(_text_formatter())
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+
+
+def _stamp_request_id(record: Any) -> bool:
+    record.aws_request_id = request_id
+    if tenant_id is not None:
+        record.tenant_id = tenant_id
+    return True
+
+
+def _text_formatter() -> Any:
+    import logging
+
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S",
+    )
+    formatter.converter = time.gmtime
+    return formatter
+
+
+class _JSONFormatter:
+    """One JSON object per record; an object, not a logging subclass, to stay lazy."""
+
+    def format(self, record: Any) -> str:
+        line: dict[str, Any] = {
+            "timestamp": timestamp(record.created),
+            "level": "WARN" if record.levelname == "WARNING" else record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "requestId": getattr(record, "aws_request_id", request_id),
+        }
+        if tenant_id is not None:
+            line["tenantId"] = tenant_id
+        if record.exc_info and record.exc_info[1] is not None:
+            import traceback
+
+            kind, error, trace = record.exc_info
+            line["errorType"] = kind.__name__
+            line["errorMessage"] = str(error)
+            line["stackTrace"] = traceback.format_list(traceback.extract_tb(trace))
+        import json
+
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def log_error(error: dict[str, Any]) -> None:
+    """Write a handler or init failure to the function's log, as one event."""
+    if json_format():
+        import json
+
+        line = {
+            "timestamp": timestamp(time.time()),
+            "level": "ERROR",
+            "message": error.get("errorMessage", ""),
+            "errorType": error.get("errorType", ""),
+            "stackTrace": error.get("stackTrace", []),
+            "requestId": error.get("requestId", request_id),
+        }
+        text = json.dumps(line, ensure_ascii=False)
+    else:
+        # "\r" keeps a multi-line trace in one CloudWatch event
+        text = f"[ERROR] {error.get('errorType')}: {error.get('errorMessage')}"
+        trace = [str(frame).rstrip("\n") for frame in error.get("stackTrace") or []]
+        if trace:
+            text += "\rTraceback (most recent call last):\r" + "\r".join(trace)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
