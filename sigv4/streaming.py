@@ -561,11 +561,15 @@ def sign_streaming(
             "transfer-encoding",
         )
     ]
-    encoding = _s._has(given, "content-encoding")
+    codings = [
+        coding.strip()
+        for n, v in given
+        if n.lower() == "content-encoding"
+        for coding in v.split(",")
+        if coding.strip() and coding.strip().lower() != "aws-chunked"
+    ]
     given = [(n, v) for n, v in given if n.lower() != "content-encoding"]
-    given.append(
-        ("Content-Encoding", f"aws-chunked,{encoding}" if encoding else "aws-chunked")
-    )
+    given.append(("Content-Encoding", ",".join(["aws-chunked", *codings])))
     content_length = None
     if length is not None:
         given.append(("x-amz-decoded-content-length", str(length)))
