@@ -58,9 +58,23 @@ UNSIGNED_HEADERS = frozenset(
 )
 
 
+_UNRESERVED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+)
+_UNRESERVED_SLASH = _UNRESERVED | {"/"}
+
+
 def uri_encode(text: str, *, keep_slash: bool = False) -> str:
     """Percent-encode every byte of UTF-8 `text` outside the unreserved set."""
+    # Most names and values need no escape; checking is much cheaper than quote.
+    if (_UNRESERVED_SLASH if keep_slash else _UNRESERVED).issuperset(text):
+        return text
     return quote(text, safe="/~" if keep_slash else "~")
+
+
+def _encode(text: str) -> str:
+    """`uri_encode` without the keyword, for the hot loops below."""
+    return text if _UNRESERVED.issuperset(text) else quote(text, safe="~")
 
 
 def normalize_path(path: str) -> str:
@@ -81,16 +95,19 @@ def normalize_path(path: str) -> str:
 
 def s3_path(path: str) -> str:
     """The path as S3 signs and receives it: raw characters encoded once."""
-    return quote(path, safe="/~%") if path else "/"
+    if _UNRESERVED_SLASH.issuperset(path):
+        return path or "/"
+    return quote(path, safe="/~%")
 
 
 def canonical_uri(path: str, *, s3: bool, normalize: bool = True) -> str:
     """The canonical URI of a wire path."""
     if s3:
         return s3_path(path)
-    if normalize:
+    # without "." or "//" a path is already normal
+    if normalize and ("." in path or "//" in path or not path):
         path = normalize_path(path)
-    return quote(path or "/", safe="/~")
+    return uri_encode(path or "/", keep_slash=True)
 
 
 def query_pairs(query: str) -> list[tuple[str, str]]:
@@ -99,14 +116,20 @@ def query_pairs(query: str) -> list[tuple[str, str]]:
     for piece in query.split("&"):
         if piece:
             name, _, value = piece.partition("=")
-            pairs.append((unquote(name), unquote(value)))
+            if "%" in piece:
+                name, value = unquote(name), unquote(value)
+            pairs.append((name, value))
     return pairs
 
 
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """The canonical query string of decoded (name, value) pairs."""
-    encoded = sorted((quote(k, safe="~"), quote(v, safe="~")) for k, v in pairs)
-    return "&".join(f"{k}={v}" for k, v in encoded)
+    return canonical_query_encoded([(_encode(k), _encode(v)) for k, v in pairs])
+
+
+def canonical_query_encoded(pairs: Iterable[tuple[str, str]]) -> str:
+    """The canonical query string of (name, value) pairs already URI-encoded."""
+    return "&".join([f"{k}={v}" for k, v in sorted(pairs)])
 
 
 def canonical_headers(

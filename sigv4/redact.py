@@ -9,6 +9,10 @@ handed to this module, so it cannot leak them.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MASK = "***"
 
@@ -80,14 +84,19 @@ class Redacted:
         return redact_canonical_request(self._text)
 
 
+_logger: Any = None
+
+
 def log_signing(canonical_request: str, string_to_sign: str) -> None:
     """Log a canonical request (redacted) and string to sign at DEBUG."""
     # Importing logging costs more than signing; when the application has not
     # imported it, no handler can exist, so there is no one to log to.
+    global _logger
     logging = sys.modules.get("logging")
     if logging is None:
         return
-    logger = logging.getLogger("sigv4.signer")
+    logger = _logger or logging.getLogger("sigv4.signer")
+    _logger = logger
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("canonical request:\n%s", Redacted(canonical_request))
         logger.debug("string to sign:\n%s", string_to_sign)

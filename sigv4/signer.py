@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import hmac
+import time
 from collections.abc import Iterable, Mapping
 from hashlib import sha256
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from . import canonical as _c
 from . import redact as _r
@@ -71,25 +72,34 @@ def signing_key_uncached(secret: str, date: str, region: str, service: str) -> b
 
 
 # Keyed on (access key id, date, region, service). The secret is kept beside the
-# key only to notice a different secret presented under the same access key id.
-_KEY_CACHE: dict[tuple[str, str, str, str], tuple[str, bytes]] = {}
+# key only to notice a different secret presented under the same access key id;
+# the HMAC already keyed with the signing key is kept to be copied, which skips
+# the key set-up on every signature.
+_KEY_CACHE: dict[tuple[str, str, str, str], tuple[str, bytes, hmac.HMAC]] = {}
 _KEY_CACHE_SIZE = 256
+
+
+def _cached_key(
+    credentials: Credentials, date: str, region: str, service: str
+) -> tuple[str, bytes, hmac.HMAC]:
+    cache_key = (credentials.access_key_id, date, region, service)
+    secret = credentials.secret_access_key
+    entry = _KEY_CACHE.get(cache_key)
+    if entry is not None and hmac.compare_digest(entry[0], secret):
+        return entry
+    key = signing_key_uncached(secret, date, region, service)
+    if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
+        _KEY_CACHE.clear()
+    entry = (secret, key, hmac.new(key, digestmod=sha256))
+    _KEY_CACHE[cache_key] = entry
+    return entry
 
 
 def signing_key(
     credentials: Credentials, date: str, region: str, service: str
 ) -> bytes:
     """The signing key for a date, region and service, from a small cache."""
-    cache_key = (credentials.access_key_id, date, region, service)
-    secret = credentials.secret_access_key
-    entry = _KEY_CACHE.get(cache_key)
-    if entry is not None and hmac.compare_digest(entry[0], secret):
-        return entry[1]
-    key = signing_key_uncached(secret, date, region, service)
-    if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
-        _KEY_CACHE.clear()
-    _KEY_CACHE[cache_key] = (secret, key)
-    return key
+    return _cached_key(credentials, date, region, service)[1]
 
 
 def signature(key: bytes, to_sign: str) -> str:
@@ -97,30 +107,53 @@ def signature(key: bytes, to_sign: str) -> str:
     return hmac.new(key, to_sign.encode(), "sha256").hexdigest()
 
 
+def _signature(
+    credentials: Credentials, date: str, region: str, service: str, to_sign: str
+) -> str:
+    """`signature` under the cached signing key of credentials and scope."""
+    mac = _cached_key(credentials, date, region, service)[2].copy()
+    mac.update(to_sign.encode())
+    return mac.hexdigest()
+
+
 # -- requests ----------------------------------------------------------------
 
 
 def host_header(url: str) -> str:
     """The Host header for a URL: port only when not the scheme's default."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme):
-        host = f"{host}:{port}"
-    return host
+    scheme, _, rest = url.partition("://")
+    for mark in "/?#":
+        rest = rest.partition(mark)[0]
+    netloc = rest.rpartition("@")[2]
+    if netloc.startswith("["):
+        host, _, port = netloc[1:].partition("]")
+        host, port = f"[{host.lower()}]", port[1:]
+    else:
+        host, _, port = netloc.partition(":")
+        host = host.lower()
+    if not port:
+        return host
+    if not port.isdigit() or int(port) > 65535:
+        raise SigningError("the URL's port is not a number from 0 to 65535")
+    if int(port) == _DEFAULT_PORTS.get(scheme.lower()):
+        return host
+    return f"{host}:{int(port)}"
+
+
+_NOT_IN_NAME = frozenset(" \t\r\n:")
 
 
 def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
     if headers is None:
         return []
-    items = headers.items() if isinstance(headers, Mapping) else headers
+    # a dict first: the Mapping check is an ABC check, slow on the hot path
+    if type(headers) is dict or isinstance(headers, Mapping):
+        headers = headers.items()
     result = []
-    for name, value in items:
-        if not name or any(c in name for c in " \t\r\n:"):
+    for name, value in headers:
+        if not name or not _NOT_IN_NAME.isdisjoint(name):
             raise MalformedHeaderError(f"header name {name!r} is not a valid token")
-        if "\r" in value or "\n" in value.strip():
+        if "\n" in value or "\r" in value:
             value = " ".join(value.split())
         result.append((name, value))
     return result
@@ -131,6 +164,25 @@ def _has(headers: list[tuple[str, str]], lower_name: str) -> str | None:
         if name.lower() == lower_name:
             return value
     return None
+
+
+# (whole second since the epoch, its X-Amz-Date): formatting a date costs more
+# than half the rest of signing, and a busy caller signs many times a second.
+_CLOCK: tuple[int, str] = (0, "")
+
+
+def _epoch(timestamp: _dt.datetime | None) -> float:
+    """Seconds since the epoch of `timestamp`, or of now."""
+    return time.time() if timestamp is None else _now(timestamp).timestamp()
+
+
+def _stamp(epoch: float) -> str:
+    """The X-Amz-Date of a moment in seconds since the epoch."""
+    global _CLOCK
+    second = int(epoch)
+    if _CLOCK[0] != second:
+        _CLOCK = (second, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(second)))
+    return _CLOCK[1]
 
 
 def _now(timestamp: _dt.datetime | None) -> _dt.datetime:
@@ -269,26 +321,30 @@ def sign(
     want that (`sign_session_token=False`).
     """
     method = method.upper()
-    now = _now(timestamp)
-    stamp = amz_date(now)
+    stamp = _stamp(_epoch(timestamp))
     s3 = is_s3(service)
     prefix, path, query = _split_url(url)
 
-    # headers to sign
-    given = _header_list(headers)
-    added: list[tuple[str, str]] = []
-    if _has(given, "host") is None:
-        added.append(("Host", host_header(url)))
-    given = [
-        (n, v) for n, v in given if n.lower() not in ("x-amz-date", "authorization")
-    ]
-    added.append(("X-Amz-Date", stamp))
+    # headers to sign, less those the signer sets
+    given = []
+    host = declared = None
+    for name, value in _header_list(headers):
+        lower = name.lower()
+        if lower == "x-amz-date" or lower == "authorization":
+            continue
+        if lower == "host":
+            host = value
+        elif lower == "x-amz-content-sha256":
+            declared = value
+        given.append((name, value))
+    added = [("X-Amz-Date", stamp)]
+    if host is None:
+        added.insert(0, ("Host", host_header(url)))
     token = credentials.session_token
     if token and sign_session_token:
         added.append(("X-Amz-Security-Token", token))
 
     # payload hash
-    declared = _has(given, "x-amz-content-sha256")
     if payload_hash is None:
         if declared is not None:
             payload_hash = declared
@@ -313,8 +369,7 @@ def sign(
     # string to sign and signature
     scope = credential_scope(stamp[:8], region, service)
     to_sign = string_to_sign(stamp, scope, creq)
-    key = signing_key(credentials, stamp[:8], region, service)
-    sig = signature(key, to_sign)
+    sig = _signature(credentials, stamp[:8], region, service, to_sign)
 
     # authorization
     auth = (
@@ -361,13 +416,13 @@ def presign(
             f"expires must be from 1 to {MAX_EXPIRES} seconds, not {expires}"
         )
     method = method.upper()
-    now = _now(timestamp)
+    now = _epoch(timestamp)
     if credentials.expiration is not None:
-        left = int((credentials.expiration - now).total_seconds())
+        left = int(credentials.expiration.timestamp() - now)
         if left < 1:
             raise InvalidExpiryError("the credentials have expired")
         expires = min(expires, left)
-    stamp = amz_date(now)
+    stamp = _stamp(now)
     s3 = is_s3(service)
     prefix, path, query = _split_url(url)
 
@@ -379,18 +434,23 @@ def presign(
 
     # query
     scope = credential_scope(stamp[:8], region, service)
-    pairs = _c.query_pairs(query) if query else []
-    pairs += [
+    token = credentials.session_token
+    pairs = [("X-Amz-Security-Token", token)] if token and sign_session_token else []
+    if query:
+        pairs += _c.query_pairs(query)
+    encoded = [(_c.uri_encode(k), _c.uri_encode(v)) for k, v in pairs]
+    # The signing parameters, encoded here, where "/" and ";" are the only
+    # escapes they may need: cheaper than quote on the whole value.
+    cred = credential(credentials.access_key_id, scope)
+    names = [_c.uri_encode(name) for name in signed_names.split(";")]
+    encoded += [
         ("X-Amz-Algorithm", ALGORITHM),
-        ("X-Amz-Credential", credential(credentials.access_key_id, scope)),
+        ("X-Amz-Credential", _c.uri_encode(cred, keep_slash=True).replace("/", "%2F")),
         ("X-Amz-Date", stamp),
         ("X-Amz-Expires", str(expires)),
-        ("X-Amz-SignedHeaders", signed_names),
+        ("X-Amz-SignedHeaders", "%3B".join(names)),
     ]
-    token = credentials.session_token
-    if token and sign_session_token:
-        pairs.append(("X-Amz-Security-Token", token))
-    query_string = _c.canonical_query(pairs)
+    query_string = _c.canonical_query_encoded(encoded)
 
     # canonical request
     if payload_hash is None:
@@ -402,7 +462,7 @@ def presign(
 
     # string to sign and signature
     to_sign = string_to_sign(stamp, scope, creq)
-    sig = signature(signing_key(credentials, stamp[:8], region, service), to_sign)
+    sig = _signature(credentials, stamp[:8], region, service, to_sign)
     _r.log_signing(creq, to_sign)
 
     final = f"{query_string}&X-Amz-Signature={sig}"

@@ -1,0 +1,196 @@
+"""Signing speed and import cost: lambdalite's sigv4 against botocore's signer.
+
+Run: python bench/sign.py [--seconds 0.5] [--imports 21]
+
+Each case builds a fresh request and signs it, the way each library does for
+every request it sends: botocore an `AWSRequest` through `SigV4Auth`,
+`S3SigV4Auth` or `S3SigV4QueryAuth.add_auth`, lambdalite a call to
+`sigv4.sign` or `sigv4.presign`. Both read the clock themselves. Every case is
+timed in rounds, alternating the two libraries, and the best round counts.
+
+The import cost is the median wall time of fresh `python -c "import sigv4"`
+processes minus that of `python -c pass`, run interleaved.
+
+The last line printed is one JSON object with every ratio and the import cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from botocore.auth import S3SigV4Auth, S3SigV4QueryAuth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+
+import sigv4
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCESS_KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+REGION = "us-east-1"
+
+GET_URL = (
+    "https://sqs.us-east-1.amazonaws.com/"
+    "?Action=ListQueues&QueueNamePrefix=orders&Version=2012-11-05"
+)
+DDB_URL = "https://dynamodb.us-east-1.amazonaws.com/"
+DDB_HEADERS = {
+    "Content-Type": "application/x-amz-json-1.0",
+    "X-Amz-Target": "DynamoDB_20120810.PutItem",
+}
+S3_URL = "https://examplebucket.s3.us-east-1.amazonaws.com/photos/2026/cat.jpg"
+S3_HEADERS = {"Content-Type": "image/jpeg"}
+
+
+def ddb_body() -> bytes:
+    """A DynamoDB PutItem request of exactly 1 KiB."""
+    item = {"pk": {"S": "user#42"}, "sk": {"S": "profile"}, "bio": {"S": ""}}
+    doc = {"TableName": "users", "Item": item}
+    short = len(json.dumps(doc, separators=(",", ":")))
+    item["bio"]["S"] = "x" * (1024 - short)
+    body = json.dumps(doc, separators=(",", ":")).encode()
+    assert len(body) == 1024
+    return body
+
+
+BODY = ddb_body()
+S3_BODY = bytes(range(256)) * 4
+
+
+def botocore_cases() -> dict[str, Callable[[], object]]:
+    """One callable per case, each signing a fresh botocore request."""
+    creds = BotoCredentials(ACCESS_KEY, SECRET)
+    sqs = SigV4Auth(creds, "sqs", REGION)
+    ddb = SigV4Auth(creds, "dynamodb", REGION)
+    s3 = S3SigV4Auth(creds, "s3", REGION)
+    s3_query = S3SigV4QueryAuth(creds, "s3", REGION, expires=3600)
+
+    def get() -> object:
+        request = AWSRequest("GET", GET_URL)
+        sqs.add_auth(request)
+        return request.headers["Authorization"]
+
+    def post() -> object:
+        request = AWSRequest("POST", DDB_URL, dict(DDB_HEADERS), BODY)
+        ddb.add_auth(request)
+        return request.headers["Authorization"]
+
+    def put() -> object:
+        request = AWSRequest("PUT", S3_URL, dict(S3_HEADERS), S3_BODY)
+        s3.add_auth(request)
+        return request.headers["Authorization"]
+
+    def presigned() -> object:
+        request = AWSRequest("GET", S3_URL)
+        s3_query.add_auth(request)
+        return request.url
+
+    return {"get": get, "post": post, "put": put, "presign": presigned}
+
+
+def lambdalite_cases() -> dict[str, Callable[[], object]]:
+    """One callable per case, each signing with sigv4."""
+    creds = sigv4.Credentials(ACCESS_KEY, SECRET)
+
+    def get() -> object:
+        return sigv4.sign(
+            "GET", GET_URL, credentials=creds, region=REGION, service="sqs"
+        ).authorization
+
+    def post() -> object:
+        return sigv4.sign(
+            "POST",
+            DDB_URL,
+            DDB_HEADERS,
+            BODY,
+            credentials=creds,
+            region=REGION,
+            service="dynamodb",
+        ).authorization
+
+    def put() -> object:
+        return sigv4.sign(
+            "PUT",
+            S3_URL,
+            S3_HEADERS,
+            S3_BODY,
+            credentials=creds,
+            region=REGION,
+            service="s3",
+        ).authorization
+
+    def presigned() -> object:
+        return sigv4.presign(
+            "GET", S3_URL, credentials=creds, region=REGION, service="s3"
+        ).url
+
+    return {"get": get, "post": post, "put": put, "presign": presigned}
+
+
+def rate(func: Callable[[], object], seconds: float) -> float:
+    """Calls per second over one round of about `seconds`."""
+    count, start = 0, time.perf_counter()
+    deadline = start + seconds
+    while True:
+        for _ in range(50):
+            func()
+        count += 50
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - start)
+
+
+def import_cost(runs: int) -> tuple[float, float]:
+    """Median ms of `python -c pass` and of `python -c "import sigv4"`."""
+    bare, loaded = [], []
+    for _ in range(runs):
+        for code, into in (("pass", bare), ("import sigv4", loaded)):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+            into.append((time.perf_counter() - start) * 1000)
+    return statistics.median(bare), statistics.median(loaded)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=0.4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--imports", type=int, default=21)
+    args = parser.parse_args()
+
+    labels = {
+        "get": "GET, three query parameters (sqs)",
+        "post": "POST, 1 KiB JSON (dynamodb)",
+        "put": "PUT, 1 KiB body (s3)",
+        "presign": "presigned GET (s3)",
+    }
+    theirs, ours = botocore_cases(), lambdalite_cases()
+    ratios: dict[str, float] = {}
+    print(f"{'case':<36} {'botocore/s':>11} {'lambdalite/s':>13} {'ratio':>7}")
+    for case, label in labels.items():
+        best_theirs = best_ours = 0.0
+        for _ in range(args.rounds):
+            best_theirs = max(best_theirs, rate(theirs[case], args.seconds))
+            best_ours = max(best_ours, rate(ours[case], args.seconds))
+        ratios[case] = round(best_ours / best_theirs, 2)
+        print(
+            f"{label:<36} {best_theirs:>11,.0f} {best_ours:>13,.0f} {ratios[case]:>6}x"
+        )
+
+    bare, loaded = import_cost(args.imports)
+    added = round(loaded - bare, 1)
+    print(
+        f"\nimport sigv4: {loaded:.1f} ms, python -c pass: {bare:.1f} ms "
+        f"(medians of {args.imports}), added {added} ms"
+    )
+    print(json.dumps({**ratios, "import_added_ms": added}))
+
+
+if __name__ == "__main__":
+    main()
