@@ -82,11 +82,17 @@ Body = bytes | io.IOBase | Iterable[bytes] | None
 
 
 class Request:
-    """What `build` returns: one HTTP request, before signing."""
+    """What `build` returns: one HTTP request, before signing.
+
+    `flags` carry what build decided and parse must know (for S3, that the
+    client asked for url-encoded keys); `bucket` and `region` serve S3's
+    wrong-region handling.
+    """
 
     __slots__ = (
         "body",
         "bucket",
+        "flags",
         "headers",
         "method",
         "region",
@@ -106,7 +112,9 @@ class Request:
         bucket: str | None = None,
         region: str | None = None,
         unsigned_payload: bool = False,
+        flags: frozenset[str] = frozenset(),
     ) -> None:
+        self.flags = flags
         self.method = method
         self.url = url
         self.headers = headers if headers is not None else {}
@@ -143,7 +151,16 @@ class Request:
 class Response:
     """What `parse` receives: status, headers (any case), body or stream."""
 
-    __slots__ = ("attempts", "body", "headers", "raw", "service", "status")
+    __slots__ = (
+        "asynchronous",
+        "attempts",
+        "body",
+        "headers",
+        "raw",
+        "request",
+        "service",
+        "status",
+    )
 
     def __init__(
         self,
@@ -154,7 +171,11 @@ class Response:
         raw: Any = None,
         attempts: int = 0,
         service: ServiceModel | None = None,
+        asynchronous: bool = False,
+        request: Request | None = None,
     ) -> None:
+        self.request = request
+        self.asynchronous = asynchronous
         self.status = status
         self.headers = headers
         self.body = body
@@ -383,6 +404,11 @@ class _Loop:
             )
         return signed.url, signed.headers
 
+    def _retry_cost(self, request: Request, attempts: int, *, timeout: bool) -> int:
+        if attempts >= self.max_attempts or not request.rewind():
+            return 0
+        return self.quota.acquire(timeout=timeout)
+
     def error_for(self, response: Response, op: Operation) -> ClientError:
         return self.service.error(response, op.name)
 
@@ -523,11 +549,6 @@ class SyncExecutor(_Loop):
             self.quota.release(taken)
             return result
 
-    def _retry_cost(self, request: Request, attempts: int, *, timeout: bool) -> int:
-        if attempts >= self.max_attempts or not request.rewind():
-            return 0
-        return self.quota.acquire(timeout=timeout)
-
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
         url, headers = self.sign(request)
         http_request = self.http.build_request(
@@ -552,7 +573,13 @@ class SyncExecutor(_Loop):
                 raw.close()
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
-            status, raw.headers, body, raw=keep, attempts=retries, service=self.service
+            status,
+            raw.headers,
+            body,
+            raw=keep,
+            attempts=retries,
+            service=self.service,
+            request=request,
         )
 
 
@@ -646,11 +673,6 @@ class AsyncExecutor(_Loop):
             self.quota.release(taken)
             return result
 
-    def _retry_cost(self, request: Request, attempts: int, *, timeout: bool) -> int:
-        if attempts >= self.max_attempts or not request.rewind():
-            return 0
-        return self.quota.acquire(timeout=timeout)
-
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
         url, headers = self.sign(request)
         content = request.body
@@ -679,7 +701,14 @@ class AsyncExecutor(_Loop):
                 await raw.aclose()
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
-            status, raw.headers, body, raw=keep, attempts=retries, service=self.service
+            status,
+            raw.headers,
+            body,
+            raw=keep,
+            attempts=retries,
+            service=self.service,
+            asynchronous=True,
+            request=request,
         )
 
 

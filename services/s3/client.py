@@ -1,0 +1,291 @@
+"""The S3 client, sync and async, with boto3's method names and results.
+
+Each method hands its keyword arguments to the operation of the same name in
+`services.s3.operations`; the executor signs, sends, retries and parses.
+Transfers (`upload_file`, `download_file` and friends) live in their own
+module and are attached below, where marked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sigv4
+
+from .._client import AsyncClient, SyncClient
+from .._executor import Context
+from ..errors import ParamValidationError
+from . import operations as _ops
+from .paginate import AsyncPaginator, Paginator, spec_for
+
+_OPS = _ops.OPERATIONS
+
+# boto3 method name -> operation name
+METHODS: dict[str, str] = {
+    "list_buckets": "ListBuckets",
+    "create_bucket": "CreateBucket",
+    "delete_bucket": "DeleteBucket",
+    "head_bucket": "HeadBucket",
+    "put_object": "PutObject",
+    "get_object": "GetObject",
+    "head_object": "HeadObject",
+    "delete_object": "DeleteObject",
+    "delete_objects": "DeleteObjects",
+    "copy_object": "CopyObject",
+    "list_objects_v2": "ListObjectsV2",
+    "create_multipart_upload": "CreateMultipartUpload",
+    "upload_part": "UploadPart",
+    "complete_multipart_upload": "CompleteMultipartUpload",
+    "abort_multipart_upload": "AbortMultipartUpload",
+    "list_parts": "ListParts",
+    "list_multipart_uploads": "ListMultipartUploads",
+}
+
+
+def presigned_url(
+    ctx: Context,
+    credentials: sigv4.Credentials,
+    client_method: str,
+    params: dict[str, Any] | None,
+    expires_in: int,
+    http_method: str | None,
+) -> str:
+    """A SigV4 presigned URL for a client method and its parameters."""
+    name = METHODS.get(client_method)
+    if name is None:
+        raise ParamValidationError(f"unknown ClientMethod {client_method!r}")
+    op = _OPS[name]
+    params = dict(params or {})
+    op.validate(params)
+    request = op.build(params, ctx)
+    # Only headers the caller asked for are signed: whoever uses the URL must
+    # send them. Checksums and lengths the client would add are left out.
+    headers = _ops._headers({k: v for k, v in params.items() if k != "Body"})
+    signed = sigv4.presign(
+        http_method or request.method,
+        request.url,
+        headers,
+        credentials=credentials,
+        region=request.region or ctx.region,
+        service="s3",
+        expires=expires_in,
+    )
+    return signed.url
+
+
+class S3Client(SyncClient):
+    """A sync S3 client; build it with `services.client("s3", ...)`."""
+
+    model = _ops.MODEL
+
+    def list_buckets(self, **params: Any) -> dict[str, Any]:
+        """List the buckets the caller owns."""
+        return self._call(_OPS["ListBuckets"], params)
+
+    def create_bucket(self, **params: Any) -> dict[str, Any]:
+        """Create a bucket (CreateBucketConfiguration for its region)."""
+        return self._call(_OPS["CreateBucket"], params)
+
+    def delete_bucket(self, **params: Any) -> dict[str, Any]:
+        """Delete an empty bucket."""
+        return self._call(_OPS["DeleteBucket"], params)
+
+    def head_bucket(self, **params: Any) -> dict[str, Any]:
+        """Check that a bucket exists and is reachable."""
+        return self._call(_OPS["HeadBucket"], params)
+
+    def put_object(self, **params: Any) -> dict[str, Any]:
+        """Store an object; Body may be bytes, str, a file or an iterable."""
+        return self._call(_OPS["PutObject"], params)
+
+    def get_object(self, **params: Any) -> dict[str, Any]:
+        """Fetch an object; Body is a stream to read and close."""
+        return self._call(_OPS["GetObject"], params)
+
+    def head_object(self, **params: Any) -> dict[str, Any]:
+        """Fetch an object's metadata."""
+        return self._call(_OPS["HeadObject"], params)
+
+    def delete_object(self, **params: Any) -> dict[str, Any]:
+        """Delete an object."""
+        return self._call(_OPS["DeleteObject"], params)
+
+    def delete_objects(self, **params: Any) -> dict[str, Any]:
+        """Delete up to 1000 objects; per-key errors come back in Errors."""
+        return self._call(_OPS["DeleteObjects"], params)
+
+    def copy_object(self, **params: Any) -> dict[str, Any]:
+        """Copy an object within S3."""
+        return self._call(_OPS["CopyObject"], params)
+
+    def list_objects_v2(self, **params: Any) -> dict[str, Any]:
+        """List a page of objects (keys decoded as boto3 does)."""
+        return self._call(_OPS["ListObjectsV2"], params)
+
+    def create_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Start a multipart upload."""
+        return self._call(_OPS["CreateMultipartUpload"], params)
+
+    def upload_part(self, **params: Any) -> dict[str, Any]:
+        """Upload one part of a multipart upload."""
+        return self._call(_OPS["UploadPart"], params)
+
+    def complete_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Assemble the uploaded parts."""
+        return self._call(_OPS["CompleteMultipartUpload"], params)
+
+    def abort_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Abort a multipart upload and free its parts."""
+        return self._call(_OPS["AbortMultipartUpload"], params)
+
+    def list_parts(self, **params: Any) -> dict[str, Any]:
+        """List a page of a multipart upload's parts."""
+        return self._call(_OPS["ListParts"], params)
+
+    def list_multipart_uploads(self, **params: Any) -> dict[str, Any]:
+        """List a page of multipart uploads in progress."""
+        return self._call(_OPS["ListMultipartUploads"], params)
+
+    def can_paginate(self, operation_name: str) -> bool:
+        """True for list_objects_v2, list_parts and list_multipart_uploads."""
+        try:
+            spec_for(operation_name)
+        except ParamValidationError:
+            return False
+        return True
+
+    def get_paginator(self, operation_name: str) -> Paginator:
+        """A paginator for a list operation."""
+        return Paginator(getattr(self, operation_name), spec_for(operation_name))
+
+    def generate_presigned_url(
+        self,
+        ClientMethod: str,
+        Params: dict[str, Any] | None = None,
+        ExpiresIn: int = 3600,
+        HttpMethod: str | None = None,
+    ) -> str:
+        """A presigned URL (always SigV4) for a client method and its Params."""
+        executor = self._executor
+        return presigned_url(
+            executor.ctx,
+            executor.credentials.get(),
+            ClientMethod,
+            Params,
+            ExpiresIn,
+            HttpMethod,
+        )
+
+    def generate_presigned_post(self, Bucket: str, Key: str, **kwargs: Any) -> Any:
+        """Not yet: presigned POST needs sigv4's POST policy signer."""
+        # TODO(#4): presigned POST once sigv4 ships its POST policy signer
+        raise NotImplementedError("generate_presigned_post is not implemented yet")
+
+    # -- transfers: upload_file, upload_fileobj, download_file,
+    #    download_fileobj attach here (services/s3/transfer.py)
+
+
+class AsyncS3Client(AsyncClient):
+    """An async S3 client; ``async with services.async_client("s3") as s3``."""
+
+    model = _ops.MODEL
+
+    async def list_buckets(self, **params: Any) -> dict[str, Any]:
+        """List the buckets the caller owns."""
+        return await self._call(_OPS["ListBuckets"], params)
+
+    async def create_bucket(self, **params: Any) -> dict[str, Any]:
+        """Create a bucket (CreateBucketConfiguration for its region)."""
+        return await self._call(_OPS["CreateBucket"], params)
+
+    async def delete_bucket(self, **params: Any) -> dict[str, Any]:
+        """Delete an empty bucket."""
+        return await self._call(_OPS["DeleteBucket"], params)
+
+    async def head_bucket(self, **params: Any) -> dict[str, Any]:
+        """Check that a bucket exists and is reachable."""
+        return await self._call(_OPS["HeadBucket"], params)
+
+    async def put_object(self, **params: Any) -> dict[str, Any]:
+        """Store an object; Body may be bytes, str, a file or an iterable."""
+        return await self._call(_OPS["PutObject"], params)
+
+    async def get_object(self, **params: Any) -> dict[str, Any]:
+        """Fetch an object; Body is a stream to read and close."""
+        return await self._call(_OPS["GetObject"], params)
+
+    async def head_object(self, **params: Any) -> dict[str, Any]:
+        """Fetch an object's metadata."""
+        return await self._call(_OPS["HeadObject"], params)
+
+    async def delete_object(self, **params: Any) -> dict[str, Any]:
+        """Delete an object."""
+        return await self._call(_OPS["DeleteObject"], params)
+
+    async def delete_objects(self, **params: Any) -> dict[str, Any]:
+        """Delete up to 1000 objects; per-key errors come back in Errors."""
+        return await self._call(_OPS["DeleteObjects"], params)
+
+    async def copy_object(self, **params: Any) -> dict[str, Any]:
+        """Copy an object within S3."""
+        return await self._call(_OPS["CopyObject"], params)
+
+    async def list_objects_v2(self, **params: Any) -> dict[str, Any]:
+        """List a page of objects (keys decoded as boto3 does)."""
+        return await self._call(_OPS["ListObjectsV2"], params)
+
+    async def create_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Start a multipart upload."""
+        return await self._call(_OPS["CreateMultipartUpload"], params)
+
+    async def upload_part(self, **params: Any) -> dict[str, Any]:
+        """Upload one part of a multipart upload."""
+        return await self._call(_OPS["UploadPart"], params)
+
+    async def complete_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Assemble the uploaded parts."""
+        return await self._call(_OPS["CompleteMultipartUpload"], params)
+
+    async def abort_multipart_upload(self, **params: Any) -> dict[str, Any]:
+        """Abort a multipart upload and free its parts."""
+        return await self._call(_OPS["AbortMultipartUpload"], params)
+
+    async def list_parts(self, **params: Any) -> dict[str, Any]:
+        """List a page of a multipart upload's parts."""
+        return await self._call(_OPS["ListParts"], params)
+
+    async def list_multipart_uploads(self, **params: Any) -> dict[str, Any]:
+        """List a page of multipart uploads in progress."""
+        return await self._call(_OPS["ListMultipartUploads"], params)
+
+    def can_paginate(self, operation_name: str) -> bool:
+        """True for list_objects_v2, list_parts and list_multipart_uploads."""
+        try:
+            spec_for(operation_name)
+        except ParamValidationError:
+            return False
+        return True
+
+    def get_paginator(self, operation_name: str) -> AsyncPaginator:
+        """An async paginator for a list operation."""
+        return AsyncPaginator(getattr(self, operation_name), spec_for(operation_name))
+
+    async def generate_presigned_url(
+        self,
+        ClientMethod: str,
+        Params: dict[str, Any] | None = None,
+        ExpiresIn: int = 3600,
+        HttpMethod: str | None = None,
+    ) -> str:
+        """A presigned URL (always SigV4) for a client method and its Params."""
+        executor = self._executor
+        return presigned_url(
+            executor.ctx,
+            executor.credentials.get(),
+            ClientMethod,
+            Params,
+            ExpiresIn,
+            HttpMethod,
+        )
+
+    # -- transfers: async upload_file & co. attach here (services/s3/transfer.py)
