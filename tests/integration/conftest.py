@@ -49,3 +49,9 @@ def moto(server_processes: servers.Processes) -> servers.Server:
 def dynalite(server_processes: servers.Processes) -> servers.Server:
     """dynalite, with dummy credentials (it checks only that a signature is there)."""
     return _start(servers.start_dynalite, server_processes, "dynalite")
+
+
+@pytest.fixture(scope="session")
+def swift(server_processes: servers.Processes) -> servers.Server:
+    """OpenStack Swift with s3api and tempauth (`test:tester` / `testing`)."""
+    return _start(servers.start_swift, server_processes, "swift")

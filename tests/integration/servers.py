@@ -328,3 +328,240 @@ def start_dynalite(processes: Processes) -> Server:
     wait_until(port_open(port), process, log, what="dynalite")
     credentials = sigv4.Credentials("AKIDDYNALITE", secrets.token_hex(8))
     return Server("dynalite", f"http://{HOST}:{port}", REGION, credentials)
+
+
+# -- OpenStack Swift with s3api --------------------------------------------------
+
+SWIFT_PYTHON = "/usr/bin/python3"  # the Debian packages' interpreter
+SWIFT_USER = ("test:tester", "testing")
+
+# The Debian scripts read /etc/swift/swift.conf; this launcher points Swift at
+# the session's own swift.conf first, then runs the server as its script would.
+_SWIFT_LAUNCHER = """\
+import sys
+from swift.common import constraints, storage_policy, utils
+utils.set_swift_dir(sys.argv[1])
+storage_policy.reload_storage_policies()
+constraints.reload_constraints()
+from swift.common.wsgi import run_wsgi
+options = {"verbose": True}
+if sys.argv[3] == "object-server":
+    from swift.obj import server
+    options["global_conf_callback"] = server.global_conf_callback
+sys.exit(run_wsgi(sys.argv[2], sys.argv[3], **options))
+"""
+
+_SWIFT_DEFAULT = """\
+[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = {port}
+workers = 0
+user = {user}
+swift_dir = {workdir}
+devices = {workdir}/devices
+mount_check = false
+log_level = INFO
+log_udp_host = 127.0.0.1
+log_udp_port = {syslog_port}
+"""
+
+_SWIFT_STORAGE_SERVER = """\
+[pipeline:main]
+pipeline = {name}-server
+
+[app:{name}-server]
+use = egg:swift#{name}
+"""
+
+_SWIFT_PROXY = """\
+[pipeline:main]
+pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats
+    bulk s3api tempauth copy slo dlo versioned_writes symlink proxy-logging
+    proxy-server
+
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+
+[filter:s3api]
+use = egg:swift#s3api
+location = {region}
+storage_domain = localhost
+
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = testing .admin
+
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:{memcached_port}
+
+[filter:catch_errors]
+use = egg:swift#catch_errors
+
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+
+[filter:listing_formats]
+use = egg:swift#listing_formats
+
+[filter:bulk]
+use = egg:swift#bulk
+
+[filter:copy]
+use = egg:swift#copy
+
+[filter:slo]
+use = egg:swift#slo
+
+[filter:dlo]
+use = egg:swift#dlo
+
+[filter:versioned_writes]
+use = egg:swift#versioned_writes
+
+[filter:symlink]
+use = egg:swift#symlink
+"""
+
+
+def start_swift(processes: Processes) -> Server:
+    """OpenStack Swift's proxy, account, container and object servers with s3api.
+
+    One device, one replica, rings built for this session's ports, tempauth's
+    `test:tester` / `testing`, memcached. Path style on `Server.endpoint`;
+    virtual-host style (`storage_domain = localhost`) on
+    `Server.virtual_host_endpoint`, see `Server`.
+    """
+    if shutil.which("memcached") is None:
+        raise ServerError("memcached is not installed (scripts/install-servers)")
+    if not Path(SWIFT_PYTHON).is_file():
+        raise ServerError(f"{SWIFT_PYTHON} is missing")
+    workdir = processes.workdir / "swift"
+    (workdir / "devices" / "d1").mkdir(parents=True)
+    _check_xattrs(workdir / "devices" / "d1")
+
+    ports = {
+        name: free_port()
+        for name in ("proxy", "account", "container", "object", "memcached")
+    }
+    _write_swift_config(workdir, ports)
+    _build_rings(workdir, ports)
+
+    # memcached first, then the four servers, all at once
+    memcached = ["memcached", "-l", HOST, "-p", str(ports["memcached"]), "-U", "0"]
+    if os.geteuid() == 0:
+        memcached += ["-u", "root"]
+    started = [("memcached", *processes.start("memcached", memcached))]
+    # eventlet's green DNS costs a quarter of a second to import, and every
+    # address here is a literal
+    env = {**os.environ, "EVENTLET_NO_GREENDNS": "yes"}
+    for name in ("account", "container", "object", "proxy"):
+        argv = [
+            SWIFT_PYTHON,
+            "-c",
+            _SWIFT_LAUNCHER,
+            str(workdir),
+            str(workdir / f"{name}-server.conf"),
+            f"{name}-server",
+        ]
+        started.append((name, *processes.start(f"swift-{name}", argv, env=env)))
+    for name, process, log in started:
+        wait_until(port_open(ports[name]), process, log, what=f"swift {name}")
+
+    endpoint = f"http://{HOST}:{ports['proxy']}"
+    server = Server(
+        "swift",
+        endpoint,
+        REGION,
+        sigv4.Credentials(*SWIFT_USER),
+        virtual_host_endpoint=f"http://localhost:{ports['proxy']}",
+    )
+    proxy, proxy_log = started[-1][1], started[-1][2]
+    wait_until(lambda: _swift_lists(server), proxy, proxy_log, what="swift s3api")
+    return server
+
+
+def _check_xattrs(directory: Path) -> None:
+    probe = directory / ".xattr-probe"
+    probe.touch()
+    try:
+        os.setxattr(probe, "user.probe", b"1")
+    except OSError as exc:
+        raise ServerError(
+            f"{directory} has no user extended attributes, which Swift needs: {exc}"
+        ) from exc
+    finally:
+        probe.unlink()
+
+
+def _write_swift_config(workdir: Path, ports: dict[str, int]) -> None:
+    (workdir / "swift.conf").write_text(
+        "[swift-hash]\n"
+        f"swift_hash_path_prefix = {secrets.token_hex(8)}\n"
+        f"swift_hash_path_suffix = {secrets.token_hex(8)}\n\n"
+        "[storage-policy:0]\nname = gold\ndefault = yes\n"
+    )
+    user = "root" if os.geteuid() == 0 else _current_user()
+    syslog_port = free_port()  # datagrams to it are dropped: logs go to files
+    for name in ("account", "container", "object", "proxy"):
+        text = _SWIFT_DEFAULT.format(
+            port=ports[name], user=user, workdir=workdir, syslog_port=syslog_port
+        )
+        if name == "proxy":
+            text += "\n" + _SWIFT_PROXY.format(
+                region=REGION, memcached_port=ports["memcached"]
+            )
+        else:
+            text += "\n" + _SWIFT_STORAGE_SERVER.format(name=name)
+        (workdir / f"{name}-server.conf").write_text(text)
+
+
+def _current_user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+# swift-ring-builder's own library, in one process: three rings of one device
+# and one replica each (one `swift-ring-builder` run costs about 0.7 s)
+_RING_BUILDER = """\
+import sys
+from swift.common.ring import RingBuilder
+for name, port in zip(("account", "container", "object"), sys.argv[1:]):
+    builder = RingBuilder(2, 1, 1)
+    builder.add_dev({"region": 1, "zone": 1, "ip": "127.0.0.1",
+                     "port": int(port), "device": "d1", "weight": 1.0})
+    builder.rebalance()
+    builder.get_ring().save(f"{name}.ring.gz")
+    builder.save(f"{name}.builder")
+"""
+
+
+def _build_rings(workdir: Path, ports: dict[str, int]) -> None:
+    argv = [SWIFT_PYTHON, "-c", _RING_BUILDER]
+    argv += [str(ports[name]) for name in ("account", "container", "object")]
+    result = subprocess.run(
+        argv, cwd=workdir, capture_output=True, text=True, timeout=60, check=False
+    )
+    if result.returncode != 0:
+        raise ServerError(f"building the rings failed: {result.stderr[-2000:]}")
+
+
+def _swift_lists(server: Server) -> bool:
+    """s3api answers a signed ListBuckets with 200."""
+    signed = sigv4.sign(
+        "GET",
+        f"{server.endpoint}/",
+        credentials=server.credentials,
+        region=server.region,
+        service="s3",
+    )
+    answer = httpx.get(signed.url, headers=signed.headers, timeout=2)
+    return answer.status_code == 200
