@@ -75,10 +75,10 @@ def stub_server(routes: dict[tuple[str, str], Route]) -> Iterator[Stub]:
             with stub.lock:
                 stub.seen.append(seen)
             route = stub.routes.get((self.command, self.path))
-            if route is None:
-                status, headers, payload = 404, {}, b"not found"
-            else:
-                status, headers, payload = route(seen)
+            answer: tuple[int, dict[str, str], bytes] = (404, {}, b"not found")
+            if route is not None:
+                answer = route(seen)
+            status, headers, payload = answer
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -34,6 +34,7 @@ from sigv4.errors import (
 )
 from tests.conftest import missing
 from tests.sigv4.chain_stubs import (
+    Route,
     Seen,
     Stub,
     clean_environment,
@@ -60,7 +61,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def answer_json(document: object, status: int = 200):  # type: ignore[no-untyped-def]
+def answer_json(document: object, status: int = 200) -> Route:
     def route(seen: Seen) -> tuple[int, dict[str, str], bytes]:
         return (
             status,
@@ -278,7 +279,7 @@ def test_container_unreachable_is_an_error(env: pytest.MonkeyPatch) -> None:
 
 def imds_routes(
     role: str = "demo-role", token_status: int = 200
-) -> dict[tuple[str, str], object]:
+) -> dict[tuple[str, str], Route]:
     session = "IMDS-SESSION-TOKEN-EXAMPLE"
 
     def put_token(seen: Seen) -> tuple[int, dict[str, str], bytes]:
@@ -288,7 +289,7 @@ def imds_routes(
             return 400, {}, b""
         return 200, {}, session.encode()
 
-    def guarded(body: bytes):  # type: ignore[no-untyped-def]
+    def guarded(body: bytes) -> Route:
         def route(seen: Seen) -> tuple[int, dict[str, str], bytes]:
             given = seen.headers.get("x-aws-ec2-metadata-token")
             if token_status == 200 and given != session:
@@ -312,7 +313,7 @@ def use_imds(env: pytest.MonkeyPatch, stub: Stub) -> None:
 
 
 def test_imds_v2_matches_botocore(env: pytest.MonkeyPatch) -> None:
-    with stub_server(imds_routes()) as stub:  # type: ignore[arg-type]
+    with stub_server(imds_routes()) as stub:
         use_imds(env, stub)
         chain = CredentialChain()
         found = chain.resolve()
@@ -332,7 +333,7 @@ def test_imds_v2_matches_botocore(env: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("status", [403, 404, 405])
 def test_imds_falls_back_to_v1(env: pytest.MonkeyPatch, status: int) -> None:
-    with stub_server(imds_routes(token_status=status)) as stub:  # type: ignore[arg-type]
+    with stub_server(imds_routes(token_status=status)) as stub:
         use_imds(env, stub)
         found = CredentialChain().resolve()
 
@@ -342,7 +343,7 @@ def test_imds_falls_back_to_v1(env: pytest.MonkeyPatch, status: int) -> None:
 
 
 def test_imds_v1_disabled_gives_nothing(env: pytest.MonkeyPatch) -> None:
-    with stub_server(imds_routes(token_status=405)) as stub:  # type: ignore[arg-type]
+    with stub_server(imds_routes(token_status=405)) as stub:
         use_imds(env, stub)
         env.setenv("AWS_EC2_METADATA_V1_DISABLED", "true")
 
@@ -352,7 +353,7 @@ def test_imds_v1_disabled_gives_nothing(env: pytest.MonkeyPatch) -> None:
 
 
 def test_imds_disabled_sends_nothing(env: pytest.MonkeyPatch) -> None:
-    with stub_server(imds_routes()) as stub:  # type: ignore[arg-type]
+    with stub_server(imds_routes()) as stub:
         env.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", stub.url)
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
@@ -386,7 +387,7 @@ def test_imds_attempts_are_bounded(env: pytest.MonkeyPatch) -> None:
 def test_imds_no_role_gives_nothing(env: pytest.MonkeyPatch) -> None:
     routes = imds_routes()
     del routes[("GET", IMDS_ROLES)]
-    with stub_server(routes) as stub:  # type: ignore[arg-type]
+    with stub_server(routes) as stub:
         use_imds(env, stub)
 
         with pytest.raises(NoCredentialsError):
@@ -397,7 +398,7 @@ def test_imds_failure_code_is_an_error(env: pytest.MonkeyPatch) -> None:
     routes = imds_routes()
     failed = {**imds_document("ASIAIMDS"), "Code": "AssumeRoleUnauthorizedAccess"}
     routes[("GET", IMDS_ROLES + "demo-role")] = answer_json(failed)
-    with stub_server(routes) as stub:  # type: ignore[arg-type]
+    with stub_server(routes) as stub:
         use_imds(env, stub)
 
         with pytest.raises(CredentialSourceError, match="AssumeRoleUnauthorized"):
@@ -581,11 +582,11 @@ def test_role_with_credential_source_container(
     config.write_text(
         f"[profile r]\nrole_arn = {ROLE}\ncredential_source = EcsContainer\n"
     )
-    routes = {
+    routes: dict[tuple[str, str], Route] = {
         ("POST", "/"): sts_route,
         ("GET", "/creds"): answer_json(container_document("ASIACONTSRC")),
     }
-    with stub_server(routes) as stub:  # type: ignore[arg-type]
+    with stub_server(routes) as stub:
         env.setenv("AWS_ENDPOINT_URL_STS", stub.url)
         env.setenv("AWS_CONFIG_FILE", str(config))
         env.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{stub.url}/creds")
@@ -668,12 +669,12 @@ def test_chain_order_of_every_source(env: pytest.MonkeyPatch, tmp_path: Path) ->
         "[default]\naws_access_key_id = AKIDPROFILE\n"
         f"aws_secret_access_key = {SECRET}\n"
     )
-    routes = {
+    routes: dict[tuple[str, str], Route] = {
         ("POST", "/"): sts_route,
         ("GET", "/creds"): answer_json(container_document("ASIACONT")),
         **imds_routes(),
     }
-    with stub_server(routes) as stub:  # type: ignore[arg-type]
+    with stub_server(routes) as stub:
         env.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
         env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
         env.setenv("AWS_ENDPOINT_URL_STS", stub.url)

@@ -20,7 +20,13 @@ from freezegun import freeze_time
 from sigv4 import Credentials, CredentialsError
 from sigv4.chain import CredentialChain
 from sigv4.errors import CredentialSourceError
-from tests.sigv4.chain_stubs import Seen, Stub, clean_environment, stub_server
+from tests.sigv4.chain_stubs import (
+    Route,
+    Seen,
+    Stub,
+    clean_environment,
+    stub_server,
+)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN"
@@ -332,7 +338,7 @@ def test_no_secret_in_reprs_errors_or_debug_logs(
         "Token": TOKEN,
         "Expiration": "2099-01-01T00:00:00Z",
     }
-    routes = {
+    routes: dict[tuple[str, str], Route] = {
         ("POST", "/"): sts,
         ("POST", "/refuse/"): refuse,
         ("GET", "/creds"): lambda s: (
@@ -354,7 +360,7 @@ def test_no_secret_in_reprs_errors_or_debug_logs(
         ),
     }
     texts: list[str] = []
-    with stub_server(routes) as stub:  # type: ignore[arg-type]
+    with stub_server(routes) as stub:
         env.setenv("AWS_ENDPOINT_URL_STS", stub.url)
 
         # each source in turn, successful
