@@ -97,7 +97,9 @@ def exception_object(error: BaseException, request_id: str = "") -> dict[str, An
     start = 0
     while start < len(frames) and _is_ours(frames[start].filename, here):
         start += 1
-    trace = traceback.format_list(frames[start:])
+    # plain tuples: no 3.11 column carets, the lines AWS's runtime posts
+    plain = [(f.filename, f.lineno, f.name, f.line) for f in frames[start:]]
+    trace = traceback.format_list(plain)  # type: ignore[arg-type]
     return error_object(str(error), type(error).__name__, trace, request_id)
 
 

@@ -1,0 +1,235 @@
+"""The same handlers and events through AWS's awslambdaric and lambdalite's loop.
+
+Both loops run unmodified as child processes of the local Runtime API; what
+awslambdaric posts is the truth that lambdalite's loop must match: results,
+error objects (type, message, stack trace, request id) and init errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime.local import LocalRuntimeAPI, Outcome, loop_command
+from tests.conftest import missing
+
+HANDLERS = """
+import decimal
+import os
+
+
+def echo(event, context):
+    return {"event": event, "unicode": "żółw ☃"}
+
+
+def describe(event, context):
+    cc = context.client_context
+    return {
+        "request_id_ok": len(context.aws_request_id) == 36,
+        "arn": context.invoked_function_arn,
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "memory": context.memory_limit_in_mb,
+        "log_group": context.log_group_name,
+        "log_stream_ok": "[$LATEST]" in context.log_stream_name,
+        "remaining_ok": 0 < context.get_remaining_time_in_millis() <= 10000,
+        "custom": cc.custom if cc else None,
+        "env": cc.env if cc else None,
+        "installation_id": cc.client.installation_id if cc else None,
+        "identity_id": context.identity.cognito_identity_id,
+        "identity_pool": context.identity.cognito_identity_pool_id,
+        "tenant_id": getattr(context, "tenant_id", None),
+        "trace_set": os.environ.get("_X_AMZN_TRACE_ID", "").startswith("Root="),
+    }
+
+
+def _inner(value):
+    raise ValueError(f"bad value {value!r}")
+
+
+def fails(event, context):
+    return _inner(event.get("value"))
+
+
+class CustomError(Exception):
+    pass
+
+
+def custom(event, context):
+    raise CustomError("custom failure")
+
+
+def decimals(event, context):
+    return {"price": decimal.Decimal("12.3400"), "big": decimal.Decimal("1E+30"),
+            "int": decimal.Decimal(7)}
+
+
+def unencodable(event, context):
+    return {"a set": {1, 2}}
+
+
+def raw_bytes(event, context):
+    return b"\\x00\\x01 raw"
+
+
+def nothing(event, context):
+    return None
+"""
+
+INIT_MODULES = {
+    "syntax_bad.py": "def handler(event, context)\n    return 1\n",
+    "raises_at_import.py": "raise RuntimeError('broken at import')\n",
+    "imports_missing.py": "import no_such_module_lambdalite\n",
+    "no_handler.py": "def other(event, context):\n    return 1\n",
+}
+
+
+@pytest.fixture(scope="module")
+def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("task")
+    (root / "fns.py").write_text(textwrap.dedent(HANDLERS))
+    for name, source in INIT_MODULES.items():
+        (root / name).write_text(source)
+    return root
+
+
+def _awslambdaric(handler: str) -> list[str]:
+    try:
+        import awslambdaric  # noqa: F401
+    except ImportError:
+        missing("awslambdaric is not installed (pip install awslambdaric)")
+    return [sys.executable, "-m", "awslambdaric", handler]
+
+
+def run_both(
+    task_root: Path, handler: str, events: list[Any], **invoke: Any
+) -> tuple[list[Outcome], list[Outcome]]:
+    """The outcomes of `events` under awslambdaric, then under lambdalite."""
+    results = []
+    for command in (_awslambdaric(handler), loop_command()):
+        api = LocalRuntimeAPI(
+            command,
+            handler=handler,
+            task_root=str(task_root),
+            timeout=10,
+            function_name="parity",
+            output=-3,  # DEVNULL: keep the test output quiet
+        )
+        with api:
+            results.append(
+                [api.invoke(json.dumps(e).encode(), wait=30, **invoke) for e in events]
+            )
+    return results[0], results[1]
+
+
+def _error(outcome: Outcome) -> dict[str, Any]:
+    assert not outcome.ok
+    error: dict[str, Any] = outcome.json()
+    return error
+
+
+def test_awslambdaric_result_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "fns.echo", [{"a": [1, 2.5, None]}, "text"])
+    for aws, lite in zip(theirs, ours, strict=True):
+        assert aws.ok and lite.ok
+        assert lite.json() == aws.json()
+
+
+def test_awslambdaric_context_same(task_root: Path) -> None:
+    client_context = json.dumps(
+        {
+            "client": {"installation_id": "inst-1", "app_title": "app"},
+            "custom": {"k": "v"},
+            "env": {"platform": "test"},
+        }
+    )
+    identity = json.dumps(
+        {"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "pool-1"}
+    )
+    theirs, ours = run_both(
+        task_root,
+        "fns.describe",
+        [{}],
+        client_context=client_context,
+        identity=identity,
+        tenant_id="tenant-7",
+    )
+    assert ours[0].json() == theirs[0].json()
+    assert ours[0].json()["custom"] == {"k": "v"}
+    assert ours[0].json()["tenant_id"] == "tenant-7"
+
+
+def test_awslambdaric_context_without_optional_headers_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "fns.describe", [{}])
+    assert ours[0].json() == theirs[0].json()
+    assert ours[0].json()["identity_id"] is None
+
+
+@pytest.mark.parametrize("function", ["fails", "custom"])
+def test_awslambdaric_handler_error_same(task_root: Path, function: str) -> None:
+    theirs, ours = run_both(task_root, f"fns.{function}", [{"value": 3}, {}])
+    for aws, lite in zip(theirs, ours, strict=True):
+        aws_error, lite_error = _error(aws), _error(lite)
+        assert lite_error == {**aws_error, "requestId": lite.request_id}
+        assert aws_error["requestId"] == aws.request_id
+        assert lite_error["stackTrace"]  # frames of the handler, not the loop's
+
+
+def test_awslambdaric_decimal_result_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "fns.decimals", [{}])
+    assert ours[0].payload.replace(b" ", b"") == theirs[0].payload.replace(b" ", b"")
+    assert ours[0].payload.count(b"12.3400") == 1
+
+
+def test_awslambdaric_marshal_error_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "fns.unencodable", [{}])
+    aws_error, lite_error = _error(theirs[0]), _error(ours[0])
+    assert aws_error["errorType"] == "Runtime.MarshalError"
+    assert lite_error == {**aws_error, "requestId": ours[0].request_id}
+
+
+def test_awslambdaric_bytes_and_none_results_same(task_root: Path) -> None:
+    for handler in ("fns.raw_bytes", "fns.nothing"):
+        theirs, ours = run_both(task_root, handler, [{}])
+        assert ours[0].payload == theirs[0].payload
+        assert ours[0].content_type == theirs[0].content_type
+
+
+def test_awslambdaric_unmarshal_error_type_same(task_root: Path) -> None:
+    results = []
+    for command in (_awslambdaric("fns.echo"), loop_command()):
+        api = LocalRuntimeAPI(
+            command, handler="fns.echo", task_root=str(task_root), output=-3
+        )
+        with api:
+            results.append(api.invoke(b"{not json", wait=30))
+    aws_error, lite_error = _error(results[0]), _error(results[1])
+    assert aws_error["errorType"] == lite_error["errorType"] == "Runtime.UnmarshalError"
+    assert lite_error["errorMessage"].startswith("Unable to unmarshal input: ")
+
+
+INIT_CASES = [
+    ("imports_missing.handler", "Runtime.ImportModuleError"),
+    ("missing_module.handler", "Runtime.ImportModuleError"),
+    ("syntax_bad.handler", "Runtime.UserCodeSyntaxError"),
+    ("no_handler.handler", "Runtime.HandlerNotFound"),
+    ("raises_at_import.handler", "RuntimeError"),
+    ("nodots", "Runtime.MalformedHandlerName"),
+    ("sys.handler", "Runtime.BuiltInModuleConflict"),
+]
+
+
+@pytest.mark.parametrize(("handler", "error_type"), INIT_CASES)
+def test_awslambdaric_init_error_same(
+    task_root: Path, handler: str, error_type: str
+) -> None:
+    theirs, ours = run_both(task_root, handler, [{}])
+    aws_error, lite_error = _error(theirs[0]), _error(ours[0])
+    assert aws_error["errorType"] == error_type
+    assert lite_error == aws_error
+    assert ours[0].error_type == theirs[0].error_type == error_type

@@ -1,0 +1,168 @@
+"""The local Runtime API: queueing, timeouts, dying workers, init errors, limits.
+
+Expected shapes are Lambda's documented ones: `Sandbox.Timedout` with "Task
+timed out after N.NN seconds", `Runtime.ExitError`, 413 for a response over
+6291556 bytes, 400 `InvalidRequestID` for an unknown request id.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import textwrap
+import time
+from concurrent.futures import wait
+from pathlib import Path
+
+import pytest
+
+from runtime.local import LocalRuntimeAPI, loop_command
+
+HANDLERS = """
+import os
+import time
+
+
+def sleepy(event, context):
+    time.sleep(event.get("sleep", 0))
+    return {"pid": os.getpid()}
+
+
+def dies(event, context):
+    if event.get("die"):
+        os._exit(7)
+    return {"pid": os.getpid()}
+"""
+
+
+@pytest.fixture(scope="module")
+def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("task")
+    (root / "fns.py").write_text(textwrap.dedent(HANDLERS))
+    (root / "broken.py").write_text("raise ImportError('nope')\n")
+    return root
+
+
+def api_for(task_root: Path, handler: str, **options: object) -> LocalRuntimeAPI:
+    return LocalRuntimeAPI(
+        loop_command(),
+        handler=handler,
+        task_root=str(task_root),
+        output=-3,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_local_timeout_reported_as_lambda_and_worker_replaced(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy", timeout=0.5) as api:
+        before = api.invoke(b"{}", wait=20).json()["pid"]
+        started = time.monotonic()
+        late = api.invoke(b'{"sleep": 5}', wait=20)
+        took = time.monotonic() - started
+        after = api.invoke(b"{}", wait=20).json()["pid"]
+    assert not late.ok
+    assert late.error_type == "Sandbox.Timedout"
+    assert late.json() == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {late.request_id} Error: Task timed out "
+        "after 0.50 seconds",
+    }
+    assert 0.4 < took < 3
+    assert after != before  # a new process serves the next invocation
+
+
+def test_local_worker_death_answers_held_invocation(task_root: Path) -> None:
+    with api_for(task_root, "fns.dies") as api:
+        died = api.invoke(b'{"die": true}', wait=20)
+        again = api.invoke(b"{}", wait=20)
+    assert died.json() == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {died.request_id} Error: Runtime exited "
+        "with error: exit status 7",
+    }
+    assert again.ok
+
+
+def test_local_init_error_answers_invocation_without_spinning(task_root: Path) -> None:
+    with api_for(task_root, "broken.handler") as api:
+        time.sleep(1.0)  # the first process fails its init with no work queued
+        assert api.workers[0].dormant
+        spawned = len(api.workers[0].startup_seconds)
+        outcomes = [api.invoke(b"{}", wait=20) for _ in range(2)]
+        time.sleep(0.5)
+        assert api.workers[0].dormant
+        # one process per invocation, none in between
+        assert len(api.workers[0].startup_seconds) == spawned
+    for outcome in outcomes:
+        assert outcome.json() == {
+            "errorMessage": "Unable to import module 'broken': nope",
+            "errorType": "Runtime.ImportModuleError",
+            "requestId": "",
+            "stackTrace": [],
+        }
+
+
+def test_local_workers_serve_concurrently(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy", workers=2, timeout=10) as api:
+        api.invoke(b"{}", wait=20)
+        started = time.monotonic()
+        futures = [api.submit(b'{"sleep": 1}') for _ in range(2)]
+        done, _ = wait(futures, timeout=20)
+        took = time.monotonic() - started
+    pids = {future.result().json()["pid"] for future in done}
+    assert len(pids) == 2
+    assert took < 1.9
+
+
+def test_local_queued_invocations_all_answered(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy", workers=2) as api:
+        futures = [api.submit(json.dumps({"n": i}).encode()) for i in range(40)]
+        done, not_done = wait(futures, timeout=60)
+    assert not not_done
+    assert all(future.result().ok for future in done)
+    assert len({future.result().request_id for future in done}) == 40
+
+
+def test_local_unknown_request_id_refused(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy") as api:
+        port = api.workers[0].port
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request(
+            "POST", "/2018-06-01/runtime/invocation/not-an-id/response", body=b"{}"
+        )
+        answer = connection.getresponse()
+        body = json.loads(answer.read())
+        connection.close()
+    assert answer.status == 400
+    assert body["errorType"] == "InvalidRequestID"
+
+
+def test_local_listens_on_loopback_only(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy", workers=2) as api:
+        for worker in api.workers:
+            assert worker.server is not None
+            hosts = {sock.getsockname()[0] for sock in worker.server.sockets}
+            assert hosts == {"127.0.0.1"}
+
+
+def test_local_rejects_bad_options(task_root: Path) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        api_for(task_root, "fns.sleepy", workers=0)
+    with pytest.raises(ValueError, match="timeout"):
+        api_for(task_root, "fns.sleepy", timeout=0)
+
+
+def test_local_runs_awslambdaric_unmodified(task_root: Path) -> None:
+    try:
+        import awslambdaric  # noqa: F401
+    except ImportError:
+        from tests.conftest import missing
+
+        missing("awslambdaric is not installed")
+    command = [sys.executable, "-m", "awslambdaric", "fns.sleepy"]
+    with LocalRuntimeAPI(
+        command, handler="fns.sleepy", task_root=str(task_root), output=-3
+    ) as api:
+        outcomes = [api.invoke(b"{}", wait=20) for _ in range(3)]
+    assert all(outcome.ok for outcome in outcomes)
