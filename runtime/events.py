@@ -251,7 +251,7 @@ class RequestContext:
         return [s for s in found if isinstance(s, str)] if found else []
 
     @property
-    def lambda_context(self) -> Mapping[str, Any]:
+    def authorizer_context(self) -> Mapping[str, Any]:
         """What a Lambda authorizer returned as its context.
 
         For 2.0 events, `authorizer.lambda`; for REST events, the authorizer
@@ -424,7 +424,7 @@ class HttpRequest:
             raise BodyError(f"the body is not valid JSON: {exc}") from exc
 
     @cached_property
-    def context(self) -> RequestContext:
+    def request_context(self) -> RequestContext:
         """The request context: request id, source IP, stage, authorizer."""
         return RequestContext(self.event.get("requestContext") or {}, self.kind)
 

@@ -111,11 +111,11 @@ def test_rest_v1_nulls_read_as_empty() -> None:
     req = request(load("rest_v1"))
     assert req.path_parameters == {}
     assert req.stage_variables == {}
-    assert req.context.claims == {}
+    assert req.request_context.claims == {}
 
 
 def test_rest_v1_request_context() -> None:
-    ctx = request(load("rest_v1")).context
+    ctx = request(load("rest_v1")).request_context
     assert ctx.request_id == "id="
     assert ctx.source_ip == "192.0.2.1"
     assert ctx.user_agent == "user-agent"
@@ -140,10 +140,10 @@ def test_rest_v1_cognito_claims_path_parameters_stage_variables() -> None:
     assert req.path_parameters == {"petId": "42"}
     assert req.stage_variables == {"table": "pets-prod"}
     assert req.query == {}
-    assert req.context.claims["cognito:username"] == "alice"
-    assert req.context.claims["email"] == "alice@example.com"
-    assert req.context.stage == "prod"
-    assert req.context.lambda_context == {}
+    assert req.request_context.claims["cognito:username"] == "alice"
+    assert req.request_context.claims["email"] == "alice@example.com"
+    assert req.request_context.stage == "prod"
+    assert req.request_context.authorizer_context == {}
 
 
 def test_rest_v1_lambda_authorizer_context() -> None:
@@ -153,9 +153,9 @@ def test_rest_v1_lambda_authorizer_context() -> None:
     assert req.headers == {}
     assert req.body == b""
     assert req.text == ""
-    ctx = req.context
-    assert ctx.lambda_context["principalId"] == "user|a1b2c3"
-    assert ctx.lambda_context["tenant"] == "acme"
+    ctx = req.request_context
+    assert ctx.authorizer_context["principalId"] == "user|a1b2c3"
+    assert ctx.authorizer_context["tenant"] == "acme"
     assert ctx.claims == {}
     assert ctx.source_ip == "203.0.113.9"
 
@@ -201,7 +201,7 @@ def test_http_v2_json_body() -> None:
 
 
 def test_http_v2_jwt_claims_and_scopes() -> None:
-    ctx = request(load("http_v2")).context
+    ctx = request(load("http_v2")).request_context
     assert ctx.claims == {"sub": "user-1", "email": "bob@example.com"}
     assert ctx.scopes == ["orders:read", "orders:write"]
     assert ctx.request_id == "id"
@@ -214,9 +214,9 @@ def test_http_v2_lambda_authorizer_and_base64_body() -> None:
     req = request(load("http_v2_base64_lambda_authorizer"))
     assert req.method == "PUT"
     assert req.body == b"\x89PNG\r\n\x1a\n"
-    assert req.context.lambda_context == {"userId": "u-77", "plan": "pro"}
-    assert req.context.claims == {}
-    assert req.context.scopes == []
+    assert req.request_context.authorizer_context == {"userId": "u-77", "plan": "pro"}
+    assert req.request_context.claims == {}
+    assert req.request_context.scopes == []
     assert req.query == {}
     assert req.cookies == {}
     assert req.path_parameters == {}
@@ -231,7 +231,7 @@ def test_function_url_iam_and_base64_json_body() -> None:
     assert req.json() == {"number": 1.5}
     assert req.cookies == {"cookie1": "c1", "cookie2": "c2"}
     assert req.query.get_all("parameter1") == ["value1", "value2"]
-    ctx = req.context
+    ctx = req.request_context
     assert ctx.iam["userArn"] == "arn:aws:iam::111122223333:user/example-user"
     assert ctx.source_ip == "203.0.113.42"
     assert ctx.api_id == "abcdefghijklmnopqrstuvwxyz012345"
@@ -247,10 +247,10 @@ def test_alb_single_value_query_is_decoded() -> None:
     assert req.headers["Host"] == "lambda-alb-123578498.us-east-2.elb.amazonaws.com"
     assert req.cookies == {"lang": "en", "id": "99"}
     assert req.body == b""
-    assert req.context.request_id is None
-    assert req.context.source_ip is None
-    assert req.context.target_group_arn is not None
-    assert req.context.target_group_arn.endswith("/49e9d65c45c6791a")
+    assert req.request_context.request_id is None
+    assert req.request_context.source_ip is None
+    assert req.request_context.target_group_arn is not None
+    assert req.request_context.target_group_arn.endswith("/49e9d65c45c6791a")
 
 
 def test_alb_multi_value_headers_query_and_body() -> None:
@@ -318,7 +318,7 @@ def test_views_parse_lazily_and_once() -> None:
 def test_repr_hides_headers_cookies_and_body() -> None:
     req = request(load("http_v2_base64_lambda_authorizer"))
     _ = req.headers
-    shown = repr(req) + repr(req.headers) + repr(req.context) + repr(req.query)
+    shown = repr(req) + repr(req.headers) + repr(req.request_context) + repr(req.query)
     assert "secret-token-value" not in shown
     assert "iVBORw0KGgo" not in shown
     assert "PUT /upload" in repr(req)

@@ -252,8 +252,8 @@ def test_events_read_back_through_the_views(version: str, kind: EventKind) -> No
     assert req.query.get_all("p1") == ["v1", "v2"]
     assert req.cookies == {"a": "1", "b": "2", "c": "3"}
     assert req.headers.get_all("accept") == ["text/html", "application/json"]
-    assert req.context.request_id == "req-1"
-    assert req.context.source_ip == "127.0.0.1"
+    assert req.request_context.request_id == "req-1"
+    assert req.request_context.source_ip == "127.0.0.1"
 
 
 # ---------------------------------------------------------------- v2 results
