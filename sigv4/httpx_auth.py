@@ -77,7 +77,12 @@ class SigV4Auth(httpx.Auth):
     provider is asked again for every request, so refreshed credentials are
     picked up. `stream_payload` chooses how an S3 streamed body is sent:
     `"unsigned"` (`UNSIGNED-PAYLOAD`) or `"chunked"` (aws-chunked, each chunk
-    signed). Redirects are followed and re-signed, at most `max_redirects`.
+    signed). `unsigned_payload` sends every body as `UNSIGNED-PAYLOAD`, for
+    the services that accept it. Redirects are followed and re-signed, at most
+    `max_redirects`.
+
+    After signing, `last_signing(request)` gives the canonical request and the
+    string to sign, for debugging (redact them before showing them).
     """
 
     requires_request_body = False
@@ -94,6 +99,7 @@ class SigV4Auth(httpx.Auth):
         follow_redirects: bool = True,
         max_redirects: int = 10,
         sign_session_token: bool = True,
+        unsigned_payload: bool = False,
     ) -> None:
         if not region:
             from .errors import NoRegionError
@@ -111,6 +117,7 @@ class SigV4Auth(httpx.Auth):
         self.follow_redirects = follow_redirects
         self.max_redirects = max_redirects
         self.sign_session_token = sign_session_token
+        self.unsigned_payload = unsigned_payload
 
     def __repr__(self) -> str:
         return f"<SigV4Auth service={self.service!r} region={self.region!r}>"
@@ -206,11 +213,13 @@ class SigV4Auth(httpx.Auth):
                 credentials=credentials,
                 region=self.region,
                 service=self.service,
+                unsigned_payload=self.unsigned_payload,
                 sign_session_token=self.sign_session_token,
                 unsigned_headers=UNSIGNED_HEADERS,
             )
             request.headers = httpx.Headers(signed.headers)
             new_url = signed.url
+            done = signed
         elif not _s.is_s3(self.service):
             raise SigningError(
                 f"{self.service} needs the SHA-256 of the whole body: "
@@ -230,6 +239,7 @@ class SigV4Auth(httpx.Auth):
             )
             request.headers = httpx.Headers(signed.headers)
             new_url = signed.url
+            done = signed
         else:
             payload = _st.sign_streaming(
                 method,
@@ -251,6 +261,7 @@ class SigV4Auth(httpx.Auth):
             state["source"] = stream
             state["decoded_length"] = length
             new_url = payload.url
+            done = payload.request
 
         # the path as signed (S3 encodes some characters httpx leaves raw)
         if new_url != url:
@@ -259,7 +270,22 @@ class SigV4Auth(httpx.Auth):
         state["added"] = [
             name for name in request.headers if name.lower() not in before
         ]
+        state["signed"] = (done.canonical_request, done.string_to_sign)
         request.extensions[_STATE] = state
+
+    @staticmethod
+    def last_signing(request: httpx.Request) -> tuple[str, str] | None:
+        """The canonical request and string to sign of the request's last signing.
+
+        The canonical request is not redacted: pass it through
+        `sigv4.redact.redact_canonical_request` before showing it.
+        """
+        state = request.extensions.get(_STATE)
+        if isinstance(state, dict):
+            found = state.get("signed")
+            if isinstance(found, tuple):
+                return found
+        return None
 
     def _next(
         self, request: httpx.Request, response: httpx.Response, followed: int
