@@ -9,15 +9,21 @@
         ├── ExpressionError          a condition or update built wrongly
         └── UnsupportedTypeError     (also a TypeError) a type with no mapping
 
+    services.errors.ServiceError
+    ├── UnprocessedItemsError        a batch gave up; names what was not done
+    └── WaiterError                  a waiter ran out of attempts
+
 Errors DynamoDB itself answers with are the service errors of
-``services.errors``, reachable as ``client.exceptions.<Code>``; the batch
-helpers raise ``UnprocessedItemsError`` (a service-side outcome) naming what
-was never written or read.
+``services.errors`` (``ClientError`` subclasses reachable as
+``client.exceptions.<Code>``); a damaged answer is
+``protocol.CRC32MismatchError``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ..errors import ServiceError
 
 
 class DynamoDBValueError(ValueError):
@@ -40,7 +46,7 @@ class UnsupportedTypeError(DynamoDBValueError, TypeError):
     """A Python type with no DynamoDB attribute type."""
 
 
-class UnprocessedItemsError(Exception):
+class UnprocessedItemsError(ServiceError):
     """A batch gave up with work left: ``unprocessed`` lists it, per table.
 
     For a batch write it maps a table name to write requests
@@ -50,3 +56,13 @@ class UnprocessedItemsError(Exception):
     def __init__(self, message: str, unprocessed: dict[str, list[Any]]) -> None:
         super().__init__(message)
         self.unprocessed = unprocessed
+
+
+class WaiterError(ServiceError):
+    """A waiter gave up: `name` waited in vain; `last_response` is what it saw."""
+
+    def __init__(self, name: str, reason: str, last_response: Any) -> None:
+        super().__init__(f"waiter {name} failed: {reason}")
+        self.name = name
+        self.reason = reason
+        self.last_response = last_response

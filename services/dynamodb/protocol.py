@@ -1,0 +1,246 @@
+"""DynamoDB's wire protocol: JSON 1.0 over POST, CRC32-checked answers.
+
+Every operation is ``POST /`` with ``X-Amz-Target: DynamoDB_20120810.<Op>``
+and an ``application/x-amz-json-1.0`` body; the answer is JSON too. So one
+`build` and one `parse` serve every operation, and `Operation` objects differ
+only in name and parameters.
+
+Binary attribute values travel as base64: bytes anywhere in the parameters
+are encoded on the way out, and the ``B`` / ``BS`` members of attribute values
+are decoded on the way back, so results hold ``bytes`` as boto3's do.
+
+DynamoDB puts a CRC32 of the body, as sent, in ``x-amz-crc32``. It is checked
+over the bytes exactly as they came off the socket, before any content
+decoding (a gzip answer is checked compressed, then inflated); a mismatch is
+a damaged transfer and is retried like a broken connection
+(`CRC32MismatchError`).
+
+Errors name themselves in ``__type`` (``com.amazonaws.dynamodb.v20120810#
+ConditionalCheckFailedException``): the part after ``#`` is the code, and
+the typed error's response carries the extra members boto3 puts there
+(``Item`` for a failed condition that asked for it, ``CancellationReasons``
+for a cancelled transaction).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+import logging
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+from .._executor import Context, Operation, Request, Response, ServiceModel
+from ..errors import (
+    ChecksumMismatchError,
+    ClientError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ResponseParseError,
+    client_error,
+)
+
+log = logging.getLogger(__name__)
+
+TARGET_PREFIX = "DynamoDB_20120810."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+RETRY_BASE = 0.025  # the SDKs back off from 25 ms for DynamoDB, not 100 ms
+
+
+class CRC32MismatchError(ChecksumMismatchError, EndpointConnectionError):
+    """An answer whose ``x-amz-crc32`` does not match its bytes: retried."""
+
+
+# request side
+
+
+def _encode_binary(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    raise ParamValidationError(
+        f"{type(value).__name__} is not a JSON type; low-level client values "
+        "are attribute values such as {'N': '1'} (use Table for Python values)"
+    )
+
+
+_encoder = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=_encode_binary
+)
+
+
+def body_bytes(params: dict[str, Any]) -> bytes:
+    """The JSON body for an operation's parameters, bytes as base64."""
+    try:
+        return _encoder.encode(params).encode("utf-8")
+    except ValueError as error:  # circular references
+        raise ParamValidationError(str(error)) from error
+
+
+def build(operation_name: str, params: dict[str, Any], ctx: Context) -> Request:
+    """The one request shape of DynamoDB: POST / with the target header."""
+    return Request(
+        "POST",
+        ctx.endpoint_url + "/",
+        {
+            "Content-Type": CONTENT_TYPE,
+            "X-Amz-Target": TARGET_PREFIX + operation_name,
+        },
+        body_bytes(params),
+    )
+
+
+# response side
+
+
+def _decode_binary(obj: dict[str, Any]) -> dict[str, Any]:
+    """json object_hook: inflate ``{"B": "<b64>"}`` and ``{"BS": [...]}``."""
+    if len(obj) == 1:
+        value = obj.get("B")
+        if type(value) is str:
+            return {"B": base64.b64decode(value)}
+        values = obj.get("BS")
+        if type(values) is list and all(type(v) is str for v in values):
+            return {"BS": [base64.b64decode(v) for v in values]}
+    return obj
+
+
+def loads(body: bytes) -> Any:
+    """A JSON answer, with binary attribute values as bytes."""
+    if b'"B' in body:
+        return json.loads(body, object_hook=_decode_binary)
+    return json.loads(body)
+
+
+def check_crc32(headers: Any, raw: bytes) -> None:
+    """Raise `CRC32MismatchError` when ``x-amz-crc32`` disagrees with `raw`."""
+    expected = headers.get("x-amz-crc32")
+    if expected is None:
+        return
+    actual = zlib.crc32(raw)
+    if not expected.isdigit() or int(expected) != actual:
+        raise CRC32MismatchError(
+            f"the answer's CRC32 is {actual}, but x-amz-crc32 says {expected}; "
+            "the body was damaged in transit"
+        )
+
+
+def inflate(headers: Any, raw: bytes) -> bytes:
+    """The body after its content encoding (gzip or deflate), if any."""
+    encoding = headers.get("content-encoding", "").lower().strip()
+    if not encoding or encoding == "identity":
+        return raw
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        try:
+            return zlib.decompress(raw)
+        except zlib.error:
+            return zlib.decompress(raw, wbits=-zlib.MAX_WBITS)
+    raise ResponseParseError(f"unsupported content encoding {encoding!r}")
+
+
+_TIMESTAMP_PARENTS = frozenset(
+    {"TableDescription", "Table", "TimeToLiveDescription", "TableNames"}
+)
+
+
+def _timestamps(value: Any) -> Any:
+    """Turn every ``...DateTime`` epoch number into an aware datetime, in place."""
+    if isinstance(value, dict):
+        for key, member in value.items():
+            if key.endswith("DateTime") and isinstance(member, (int, float)):
+                value[key] = _dt.datetime.fromtimestamp(member, _dt.timezone.utc)
+            elif isinstance(member, (dict, list)):
+                _timestamps(member)
+    elif isinstance(value, list):
+        for member in value:
+            _timestamps(member)
+    return value
+
+
+def parse(response: Response, ctx: Context) -> dict[str, Any]:
+    """A 2xx answer as boto3's result dict, ResponseMetadata included."""
+    try:
+        result: dict[str, Any] = loads(response.body) if response.body else {}
+    except ValueError as error:
+        raise ResponseParseError(
+            f"DynamoDB answered {response.status} with a body that is not JSON"
+        ) from error
+    if not isinstance(result, dict):
+        raise ResponseParseError("DynamoDB answered with JSON that is not an object")
+    if "TableDescription" in result or "Table" in result:
+        _timestamps(result)
+    result["ResponseMetadata"] = response.metadata()
+    return result
+
+
+# errors
+
+# members of an error body that boto3 copies to the top of err.response
+_ERROR_EXTRAS = ("Item", "CancellationReasons")
+
+
+def error(response: Response, operation_name: str) -> ClientError:
+    """The typed error for a non-2xx answer, coded after ``__type``."""
+    body: dict[str, Any] = {}
+    if response.body:
+        try:
+            parsed = loads(response.body)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            body = parsed
+    kind = str(body.get("__type") or "")
+    code = kind.rpartition("#")[2] or _status_code(response.status)
+    message = body.get("message") or body.get("Message") or ""
+    made = client_error(
+        "dynamodb",
+        operation_name,
+        code=code,
+        message=str(message),
+        status_code=response.status,
+        metadata=response.metadata(),
+    )
+    for name in _ERROR_EXTRAS:
+        if name in body:
+            made.response[name] = body[name]
+    if "message" in body or "Message" in body:
+        made.response["message"] = str(message)
+    return made
+
+
+def _status_code(status: int) -> str:
+    # no __type: name the error after the status, as boto3 does
+    return str(status)
+
+
+def transact_token(params: dict[str, Any]) -> dict[str, Any]:
+    """TransactWriteItems params with a ClientRequestToken (a uuid4) if absent."""
+    if params.get("ClientRequestToken"):
+        return params
+    import uuid
+
+    return {**params, "ClientRequestToken": str(uuid.uuid4())}
+
+
+def operation(name: str, required: Iterable[str], optional: Iterable[str]) -> Operation:
+    """An `Operation` for one DynamoDB API call."""
+
+    def build_this(params: dict[str, Any], ctx: Context) -> Request:
+        return build(name, params, ctx)
+
+    return Operation(name, build_this, parse, required=required, optional=optional)
+
+
+class DynamoDBModel(ServiceModel):
+    """What the executors need to know about DynamoDB."""
+
+    name = "dynamodb"
+    signing_name = "dynamodb"
+    retry_base = RETRY_BASE
+
+    def error(self, response: Response, operation_name: str) -> ClientError:
+        """The typed error for a non-2xx answer."""
+        return error(response, operation_name)
