@@ -360,3 +360,29 @@ def test_pip_failure_is_a_package_error(sources: Path, tmp_path: Path) -> None:
     (sources / "requirements.txt").write_text("tinydep==9.9\n")
     with pytest.raises(package.PackageError, match="pip could not install"):
         build(sources, tmp_path / "f.zip", python="3.11")
+
+
+def test_services_asks_pip_for_httpx(sources: Path, tmp_path: Path) -> None:
+    # offline, with only tinydep on hand: pip is asked for httpx, and says so
+    with pytest.raises(package.PackageError, match="httpx"):
+        build(sources, tmp_path / "f.zip", python="3.11", include=["services"])
+
+
+def test_wrong_version_interpreter_is_refused(sources: Path, tmp_path: Path) -> None:
+    with pytest.raises(package.PackageError, match=r"not a Python 3\.12 interpreter"):
+        build(sources, tmp_path / "f.zip", python="3.12", interpreter=sys.executable)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"python": "3.9"}, "--python must be one of"),
+        ({"platform": "win_amd64"}, "--platform must be one of"),
+        ({"include": ["boto3"]}, "--include takes"),
+    ],
+)
+def test_bad_options_are_package_errors(
+    sources: Path, tmp_path: Path, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(package.PackageError, match=message):
+        build(sources, tmp_path / "f.zip", **kwargs)
