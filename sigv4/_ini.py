@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 
 from .errors import ConfigFileError
 
@@ -61,27 +60,28 @@ def parse(text: str, source: str) -> Sections:
     return sections
 
 
-def read(path: Path) -> Sections:
+def read(path: str) -> Sections:
     """Parse one file; a file that does not exist holds no sections."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"cannot read {path}: {type(exc).__name__}") from None
-    return parse(text, str(path))
+    return parse(text, path)
 
 
-def _path(environ: Mapping[str, str], variable: str, default: str) -> Path:
-    return Path(os.path.expanduser(environ.get(variable) or default))
+def _path(environ: Mapping[str, str], variable: str, default: str) -> str:
+    return os.path.expanduser(environ.get(variable) or default)
 
 
-def config_path(environ: Mapping[str, str]) -> Path:
+def config_path(environ: Mapping[str, str]) -> str:
     """The shared config file: `AWS_CONFIG_FILE` or ~/.aws/config."""
     return _path(environ, "AWS_CONFIG_FILE", "~/.aws/config")
 
 
-def credentials_path(environ: Mapping[str, str]) -> Path:
+def credentials_path(environ: Mapping[str, str]) -> str:
     """The shared credentials file: `AWS_SHARED_CREDENTIALS_FILE` or default."""
     return _path(environ, "AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
 

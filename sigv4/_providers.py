@@ -14,14 +14,8 @@ error message.
 from __future__ import annotations
 
 import datetime as _dt
-import http.client
-import ipaddress
-import json
 import logging
 import os
-import shlex
-import socket
-import subprocess
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -52,9 +46,7 @@ IMDS_TOKEN_TTL = "21600"
 # Hosts a plain-http AWS_CONTAINER_CREDENTIALS_FULL_URI may name, besides
 # loopback: the ECS task endpoint and the EKS Pod Identity agent.
 # https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
-_CONTAINER_ALLOWED = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.170.2", "169.254.170.23", "fd00:ec2::23")
-)
+_CONTAINER_ALLOWED = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23")
 
 
 class Provider(Protocol):
@@ -213,6 +205,8 @@ def _http(
     attempts: int,
 ) -> tuple[int, bytes]:
     """One HTTP exchange, tried up to `attempts` times on no answer or a 5xx."""
+    import http.client
+
     parts = urlsplit(url)
     path = parts.path or "/"
     if parts.query:
@@ -244,6 +238,8 @@ def _http(
 
 
 def _credentials_json(body: bytes, source: str) -> dict[str, Any]:
+    import json
+
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -274,10 +270,13 @@ def _from_document(
 
 
 def _allowed_address(text: str) -> bool:
+    import ipaddress
+
     address = ipaddress.ip_address(text.split("%")[0])
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return address.is_loopback or address in _CONTAINER_ALLOWED
+    allowed = {ipaddress.ip_address(a) for a in _CONTAINER_ALLOWED}
+    return address.is_loopback or address in allowed
 
 
 def check_container_url(url: str) -> None:
@@ -307,6 +306,8 @@ def check_container_url(url: str) -> None:
 
 
 def _is_ip(host: str) -> bool:
+    import ipaddress
+
     try:
         ipaddress.ip_address(host.split("%")[0])
     except ValueError:
@@ -315,6 +316,8 @@ def _is_ip(host: str) -> bool:
 
 
 def _resolve(host: str, port: int) -> list[str]:
+    import socket
+
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port)})
 
 
@@ -485,6 +488,10 @@ class InstanceMetadataProvider:
 
 def process_credentials(command: str, profile: str) -> Credentials:
     """Run a `credential_process` command and read its Version 1 JSON."""
+    import json
+    import shlex
+    import subprocess
+
     source = f"credential_process of profile {profile!r}"
     try:
         args = shlex.split(command)

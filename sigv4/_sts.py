@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .credentials import Credentials
 from .errors import StsError
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ def _text(root: ET.Element, name: str) -> str | None:
 
 def parse_credentials(action: str, body: bytes) -> Credentials:
     """The `Credentials` element of an AssumeRole* response."""
+    import xml.etree.ElementTree as ET
+
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -86,6 +91,8 @@ def parse_credentials(action: str, body: bytes) -> Credentials:
 
 
 def _error(action: str, status: int, body: bytes) -> StsError:
+    import xml.etree.ElementTree as ET
+
     code = message = None
     try:
         root = ET.fromstring(body)

@@ -19,7 +19,6 @@ blocks on files, processes or HTTP.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import logging
 import os
@@ -140,6 +139,8 @@ class CredentialChain:
 
     async def aresolve(self) -> Credentials:
         """`resolve` for asyncio: loading and refreshing run in a thread."""
+        import asyncio
+
         current = self._current
         if current is not None and not current.expires_within(ADVISORY_REFRESH, _now()):
             return current

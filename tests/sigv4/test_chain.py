@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -516,3 +517,16 @@ def test_region_missing_raises() -> None:
 def test_chain_errors_are_credentials_errors() -> None:
     for kind in (ConfigFileError, ProfileError, CredentialProcessError):
         assert issubclass(kind, CredentialsError)
+
+
+def test_chain_import_stays_light() -> None:
+    code = (
+        "import sys, sigv4; sigv4.CredentialChain; sigv4.resolve_region; "
+        "heavy = ['httpx', 'asyncio', 'subprocess', 'http.client', "
+        "'xml.etree.ElementTree']; "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == ""
