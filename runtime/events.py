@@ -104,7 +104,9 @@ class Headers(Mapping[str, str]):
 
     `headers[name]` is the single value the event gives (for REST and ALB
     events the last one sent, for 2.0 events every value joined with commas);
-    `get_all(name)` is every value sent, in order.
+    `get_all(name)` is every value sent, in order. A 2.0 event cannot tell a
+    comma inside a value from one API Gateway added: there `get_all` gives
+    the comma-separated parts.
     """
 
     def __init__(
