@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 ADVISORY_REFRESH = 15 * 60
 MANDATORY_REFRESH = 10 * 60
+# After an advisory attempt, the next one waits this long, so a failing or
+# short-lived source is not asked again on every call.
+ADVISORY_RETRY = 60
 
 
 def _now() -> _dt.datetime:
@@ -101,6 +104,7 @@ class CredentialChain:
         self._providers = chosen
         self._source: Provider | None = None
         self._current: Credentials | None = None
+        self._advisory_after: _dt.datetime | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -121,6 +125,9 @@ class CredentialChain:
 
         # advisory window: one caller refreshes, the others go on
         if current is not None and not current.expires_within(MANDATORY_REFRESH, now):
+            after = self._advisory_after
+            if after is not None and now < after:
+                return current
             if not self._lock.acquire(blocking=False):
                 return current
             try:
@@ -151,13 +158,16 @@ class CredentialChain:
         with self._lock:
             self._current = None
             self._source = None
+            self._advisory_after = None
 
     def _refresh_advisory(self) -> Credentials:
         current = self._current
         if current is None:
             return self._load()
-        if not current.expires_within(ADVISORY_REFRESH, _now()):
+        now = _now()
+        if not current.expires_within(ADVISORY_REFRESH, now):
             return current
+        self._advisory_after = now + _dt.timedelta(seconds=ADVISORY_RETRY)
         try:
             return self._load()
         except CredentialsError as exc:

@@ -126,9 +126,8 @@ def test_refresh_in_the_mandatory_window(issuer: Issuer) -> None:
     assert found.expiration == T0 + _dt.timedelta(hours=2)
 
 
-@pytest.mark.usefixtures("container")
 def test_failed_advisory_refresh_keeps_valid_credentials(
-    issuer: Issuer, caplog: pytest.LogCaptureFixture
+    container: Stub, issuer: Issuer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="sigv4")
     with freeze_time(T0) as clock:
@@ -139,6 +138,15 @@ def test_failed_advisory_refresh_keeps_valid_credentials(
         clock.move_to(at(46))
         assert chain.resolve().access_key_id == "ASIA1"
         assert "advisory credential refresh failed" in caplog.text
+        asked = container.hits("GET", "/creds")
+
+        # the next advisory attempt waits a minute
+        clock.move_to(at(46.5))
+        assert chain.resolve().access_key_id == "ASIA1"
+        assert container.hits("GET", "/creds") == asked
+        clock.move_to(at(47.1))
+        assert chain.resolve().access_key_id == "ASIA1"
+        assert container.hits("GET", "/creds") > asked
 
         clock.move_to(at(52))
         with pytest.raises(CredentialSourceError, match="HTTP 500"):
