@@ -16,6 +16,7 @@ from .._client import AsyncClient, SyncClient
 from .._executor import Context
 from ..errors import ParamValidationError
 from . import operations as _ops
+from . import transfer as _transfer
 from .paginate import AsyncPaginator, Paginator, spec_for
 
 _OPS = _ops.OPERATIONS
@@ -181,8 +182,23 @@ class S3Client(SyncClient):
         # TODO(#4): presigned POST once sigv4 ships its POST policy signer
         raise NotImplementedError("generate_presigned_post is not implemented yet")
 
-    # -- transfers: upload_file, upload_fileobj, download_file,
-    #    download_fileobj attach here (services/s3/transfer.py)
+    # -- transfers (services/s3/transfer.py)
+
+    def upload_file(self, Filename: Any, Bucket: str, Key: str, **kw: Any) -> None:
+        """Upload a file; multipart in parallel above the threshold."""
+        _transfer.upload_file(self, Filename, Bucket, Key, **kw)
+
+    def upload_fileobj(self, Fileobj: Any, Bucket: str, Key: str, **kw: Any) -> None:
+        """Upload a binary file object; multipart in parallel above the threshold."""
+        _transfer.upload_fileobj(self, Fileobj, Bucket, Key, **kw)
+
+    def download_file(self, Bucket: str, Key: str, Filename: Any, **kw: Any) -> None:
+        """Download an object to a file; ranged GETs in parallel when large."""
+        _transfer.download_file(self, Bucket, Key, Filename, **kw)
+
+    def download_fileobj(self, Bucket: str, Key: str, Fileobj: Any, **kw: Any) -> None:
+        """Download an object into a binary file object."""
+        _transfer.download_fileobj(self, Bucket, Key, Fileobj, **kw)
 
 
 class AsyncS3Client(AsyncClient):
@@ -288,4 +304,28 @@ class AsyncS3Client(AsyncClient):
             HttpMethod,
         )
 
-    # -- transfers: async upload_file & co. attach here (services/s3/transfer.py)
+    # -- transfers (services/s3/transfer.py)
+
+    async def upload_file(
+        self, Filename: Any, Bucket: str, Key: str, **kw: Any
+    ) -> None:
+        """Upload a file; multipart with concurrent tasks above the threshold."""
+        await _transfer.aupload_file(self, Filename, Bucket, Key, **kw)
+
+    async def upload_fileobj(
+        self, Fileobj: Any, Bucket: str, Key: str, **kw: Any
+    ) -> None:
+        """Upload a binary file object; multipart above the threshold."""
+        await _transfer.aupload_fileobj(self, Fileobj, Bucket, Key, **kw)
+
+    async def download_file(
+        self, Bucket: str, Key: str, Filename: Any, **kw: Any
+    ) -> None:
+        """Download an object to a file; ranged GETs as tasks when large."""
+        await _transfer.adownload_file(self, Bucket, Key, Filename, **kw)
+
+    async def download_fileobj(
+        self, Bucket: str, Key: str, Fileobj: Any, **kw: Any
+    ) -> None:
+        """Download an object into a binary file object."""
+        await _transfer.adownload_fileobj(self, Bucket, Key, Fileobj, **kw)
