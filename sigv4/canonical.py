@@ -44,11 +44,15 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 UNSIGNED_HEADERS = frozenset(
     {
         "authorization",
+        "baggage",
         "connection",
         "expect",
         "keep-alive",
+        "proxy-authenticate",
         "proxy-authorization",
         "te",
+        "traceparent",
+        "tracestate",
         "trailer",
         "transfer-encoding",
         "upgrade",
