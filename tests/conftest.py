@@ -24,3 +24,14 @@ def missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required under CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credential_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the credential chain off 169.254.169.254 and 169.254.170.2.
+
+    A test that wants instance metadata deletes AWS_EC2_METADATA_DISABLED and
+    points AWS_EC2_METADATA_SERVICE_ENDPOINT at its own server on 127.0.0.1.
+    """
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
