@@ -530,3 +530,23 @@ def test_chain_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2099-05-26T12:34:56.789Z", _dt.datetime(2099, 5, 26, 12, 34, 56, 789000)),
+        ("2099-05-26T12:34:56+00:00", _dt.datetime(2099, 5, 26, 12, 34, 56)),
+        ("2099-05-26T14:34:56+02:00", _dt.datetime(2099, 5, 26, 12, 34, 56)),
+    ],
+)
+def test_chain_expiration_formats(
+    env: pytest.MonkeyPatch, text: str, expected: _dt.datetime
+) -> None:
+    env.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    env.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    env.setenv("AWS_CREDENTIAL_EXPIRATION", text)
+
+    found = CredentialChain().resolve()
+
+    assert found.expiration == expected.replace(tzinfo=_dt.timezone.utc)
