@@ -18,6 +18,12 @@ from __future__ import annotations
 import _socket
 
 _CRLF = b"\r\n"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Response: TypeAlias = "tuple[int, dict[str, str], bytes]"
 _HEAD_END = b"\r\n\r\n"
 
 
@@ -39,6 +45,9 @@ class Connection:
         self._host_header = f"Host: {address}\r\n".encode("latin-1")
         self._sock: _socket.socket | None = None
         self._buffer = b""
+        # one receive buffer for the connection's life: no allocation per recv
+        self._chunk = bytearray(65536)
+        self._view = memoryview(self._chunk)
 
     def close(self) -> None:
         """Close the socket; the next request opens a new one."""
@@ -47,44 +56,88 @@ class Connection:
             self._sock = None
         self._buffer = b""
 
-    def request(
+    def message(
         self,
         method: str,
         path: str,
         body: bytes = b"",
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request; answer (status, lower-cased headers, body)."""
+    ) -> bytes:
+        """The bytes of one request, ready for `send`."""
         head = f"{method} {path} HTTP/1.1\r\n".encode("latin-1") + self._host_header
         if headers:
             for name, value in headers.items():
                 head += f"{name}: {value}\r\n".encode("latin-1")
         if body or method != "GET":
             head += b"Content-Length: %d\r\n" % len(body)
-        message = head + _CRLF + body
+        return head + _CRLF + body
 
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """Send one request; answer (status, lower-cased headers, body)."""
+        return self.send(self.message(method, path, body, headers))
+
+    def send(self, message: bytes) -> Response:
+        """Send one request's bytes and read its response."""
         # a kept-alive socket the peer closed is opened once more
         reused = self._sock is not None
         try:
             return self._exchange(message)
         except _PeerClosed:
             if not reused:
-                raise RuntimeAPIError(
-                    f"the Runtime API at {self.address} closed the connection"
-                ) from None
-        self.close()
+                raise self._closed() from None
         try:
             return self._exchange(message)
         except _PeerClosed:
-            raise RuntimeAPIError(
-                f"the Runtime API at {self.address} closed the connection"
-            ) from None
+            raise self._closed() from None
 
-    def _exchange(self, message: bytes) -> tuple[int, dict[str, str], bytes]:
+    def send_pair(self, first: bytes, second: bytes) -> tuple[Response, Response]:
+        """Pipeline two requests in one write; read both responses in order.
+
+        `second` must be safe to repeat (it is sent again alone when the peer
+        closes the connection after answering `first`).
+        """
+        reused = self._sock is not None
+        try:
+            answer = self._exchange(first + second)
+        except _PeerClosed:
+            if not reused:
+                raise self._closed() from None
+            try:
+                answer = self._exchange(first + second)
+            except _PeerClosed:
+                raise self._closed() from None
+        if self._sock is None:
+            return answer, self.send(second)
+        try:
+            return answer, self._receive()
+        except _PeerClosed:
+            return answer, self.send(second)
+
+    def _closed(self) -> RuntimeAPIError:
+        return RuntimeAPIError(
+            f"the Runtime API at {self.address} closed the connection"
+        )
+
+    def _exchange(self, message: bytes) -> Response:
         try:
             if self._sock is None:
                 self._sock = _connect(self._peer)
             self._sock.sendall(message)
+        except OSError as exc:
+            self.close()
+            raise RuntimeAPIError(
+                f"cannot talk to the Runtime API at {self.address}: {exc}"
+            ) from exc
+        return self._receive()
+
+    def _receive(self) -> Response:
+        try:
             return self._response()
         except (_PeerClosed, RuntimeAPIError):
             self.close()
@@ -97,13 +150,13 @@ class Connection:
 
     def _fill(self) -> bool:
         assert self._sock is not None
-        data = self._sock.recv(262144)
-        if not data:
+        size = self._sock.recv_into(self._chunk)
+        if not size:
             return False
-        self._buffer += data
+        self._buffer += self._view[:size]
         return True
 
-    def _response(self) -> tuple[int, dict[str, str], bytes]:
+    def _response(self) -> Response:
         # status line and headers
         started = bool(self._buffer)
         while _HEAD_END not in self._buffer:

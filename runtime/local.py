@@ -31,6 +31,7 @@ The server speaks HTTP/1.1 with keep-alive, and listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import functools
@@ -107,7 +108,7 @@ class Worker:
     reached_next: bool = False
     dormant: bool = False
     killed_for_timeout: bool = False
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    connections: set[_RuntimeProtocol] = field(default_factory=set)
     peak_rss_kb: int = 0
 
 
@@ -154,7 +155,8 @@ class LocalRuntimeAPI:
         self.workers = [Worker(index) for index in range(workers)]
         self.loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
-        self._queue: asyncio.Queue[Invocation] | None = None
+        self._pending: collections.deque[Invocation] = collections.deque()
+        self._idle: collections.deque[_RuntimeProtocol] = collections.deque()
         self._closing = False
         self._watchers: set[asyncio.Future[None]] = set()
         self._region = os.environ.get("AWS_REGION", "us-east-1")
@@ -194,10 +196,9 @@ class LocalRuntimeAPI:
         return future.result(timeout)
 
     async def _start(self) -> None:
-        self._queue = asyncio.Queue()
         for worker in self.workers:
-            worker.server = await asyncio.start_server(
-                functools.partial(self._connection, worker), HOST, 0
+            worker.server = await self.loop.create_server(
+                functools.partial(_RuntimeProtocol, self, worker), HOST, 0
             )
             worker.port = worker.server.sockets[0].getsockname()[1]
             await self._spawn(worker)
@@ -217,19 +218,17 @@ class LocalRuntimeAPI:
                     await process.wait()
             if worker.server is not None:
                 worker.server.close()
-            for task in list(worker.tasks):
-                task.cancel()
-        if self._queue is not None:
-            while not self._queue.empty():
-                pending = self._queue.get_nowait()
-                self._answer(
-                    pending,
-                    Outcome(
-                        pending.request_id,
-                        error_payload("Runtime.Shutdown", "The local API stopped."),
-                        function_error="Unhandled",
-                    ),
-                )
+            _drop_connections(worker)
+        while self._pending:
+            pending = self._pending.popleft()
+            self._answer(
+                pending,
+                Outcome(
+                    pending.request_id,
+                    error_payload("Runtime.Shutdown", "The local API stopped."),
+                    function_error="Unhandled",
+                ),
+            )
 
     # workers -----------------------------------------------------------------
 
@@ -275,8 +274,7 @@ class LocalRuntimeAPI:
 
     async def _watch(self, worker: Worker, process: asyncio.subprocess.Process) -> None:
         status = await process.wait()
-        for task in list(worker.tasks):
-            task.cancel()
+        _drop_connections(worker)
         if self._closing or worker.process is not process:
             return
         log.debug(
@@ -307,11 +305,10 @@ class LocalRuntimeAPI:
         if worker.reached_next or worker.killed_for_timeout:
             await self._spawn(worker)
             return
-        assert self._queue is not None
-        if not self._queue.empty():
-            waiting = self._queue.get_nowait()
+        if self._pending:
+            waiting = self._pending.popleft()
             self._answer(waiting, self._init_outcome(worker, waiting, status))
-        if self._queue.empty():
+        if not self._pending:
             worker.dormant = True
         else:
             await self._spawn(worker)
@@ -374,7 +371,6 @@ class LocalRuntimeAPI:
         tenant_id: str | None = None,
     ) -> Outcome:
         """Queue one invocation and wait for its outcome (on the API's loop)."""
-        assert self._queue is not None
         if self._closing:
             raise RuntimeError("the local Runtime API is stopped")
         headers = {}
@@ -387,7 +383,7 @@ class LocalRuntimeAPI:
         invocation = Invocation(
             str(uuid.uuid4()), event, headers, self.loop.create_future()
         )
-        self._queue.put_nowait(invocation)
+        self._enqueue(invocation)
         for worker in self.workers:
             if worker.dormant:
                 await self._spawn(worker)
@@ -430,45 +426,28 @@ class LocalRuntimeAPI:
 
     # the protocol ------------------------------------------------------------
 
-    async def _connection(
-        self,
-        worker: Worker,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        worker.tasks.add(task)
-        try:
-            while True:
-                request = await read_request(reader)
-                if request is None:
-                    break
-                method, target, headers, body = request
-                status, out_headers, out_body = await self._route(
-                    worker, method, target, headers, body
-                )
-                write_response(writer, status, out_headers, out_body)
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError, BadRequest):
-            pass
-        except asyncio.CancelledError:
-            pass  # the worker is gone; a cancelled callback task would be logged
-        finally:
-            worker.tasks.discard(task)
-            writer.close()
+    def _enqueue(self, invocation: Invocation) -> None:
+        while self._idle:
+            connection = self._idle.popleft()
+            if connection.open:
+                self._hand_out(connection, invocation)
+                return
+        self._pending.append(invocation)
 
-    async def _route(
+    def _route(
         self,
-        worker: Worker,
+        connection: _RuntimeProtocol,
         method: str,
         target: str,
         headers: list[tuple[str, str]],
         body: bytes,
-    ) -> tuple[int, list[tuple[str, str]], bytes]:
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The answer to one request, or None when `GET /next` must wait."""
+        worker = connection.worker
         path = target.split("?", 1)[0]
         if method == "GET" and path == f"{API}/invocation/next":
-            return await self._next(worker)
+            self._next(connection)
+            return None
         if method == "POST" and path == f"{API}/init/error":
             worker.init_error = body
             worker.init_error_type = _header(headers, ERROR_TYPE_HEADER)
@@ -480,8 +459,8 @@ class LocalRuntimeAPI:
                 return self._post(worker, request_id, kind, headers, body)
         return _json_answer(404, {"errorMessage": "Not found", "errorType": "NotFound"})
 
-    async def _next(self, worker: Worker) -> tuple[int, list[tuple[str, str]], bytes]:
-        assert self._queue is not None
+    def _next(self, connection: _RuntimeProtocol) -> None:
+        worker = connection.worker
         if worker.first_next_at is None:
             worker.first_next_at = time.perf_counter()
             worker.startup_seconds.append(worker.first_next_at - worker.spawned_at)
@@ -503,7 +482,14 @@ class LocalRuntimeAPI:
                     function_error="Unhandled",
                 ),
             )
-        invocation = await self._queue.get()
+        if self._pending:
+            self._hand_out(connection, self._pending.popleft())
+        else:
+            connection.parked = True
+            self._idle.append(connection)
+
+    def _hand_out(self, connection: _RuntimeProtocol, invocation: Invocation) -> None:
+        worker = connection.worker
         invocation.worker = worker
         worker.current = invocation
         deadline = time.time() + self.timeout
@@ -518,7 +504,9 @@ class LocalRuntimeAPI:
             ("Lambda-Runtime-Trace-Id", _trace_id()),
         ]
         headers.extend(invocation.headers.items())
-        return 200, headers, invocation.event
+        connection.parked = False
+        connection.send(200, headers, invocation.event)
+        connection.process()
 
     def function_arn(self) -> str:
         """The ARN handed to the handler; the account id is a placeholder."""
@@ -577,6 +565,144 @@ class LocalRuntimeAPI:
         content_type = _header(headers, "content-type") or "application/json"
         self._answer(invocation, Outcome(request_id, body, content_type))
         return _accepted()
+
+
+class _RuntimeProtocol(asyncio.Protocol):
+    """One runtime's connection: requests parsed as they arrive, no task each.
+
+    Written on the protocol level rather than asyncio streams because the
+    local API sits on the benchmark's critical path: every invocation is two
+    requests, and a stream task per connection costs more than the parsing.
+    """
+
+    def __init__(self, api: LocalRuntimeAPI, worker: Worker) -> None:
+        self.api = api
+        self.worker = worker
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.parked = False
+        self.open = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.open = True
+        self.worker.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        self.parked = False
+        self.worker.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self.process()
+
+    def process(self) -> None:
+        """Answer every complete request in the buffer, unless parked on /next."""
+        while self.open and not self.parked:
+            try:
+                request = _parse_request(self.buffer)
+            except BadRequest as exc:
+                self.send(400, _JSON_TYPE, json.dumps({"message": str(exc)}).encode())
+                self.close()
+                return
+            if request is None:
+                if len(self.buffer) > MAX_RESPONSE_BYTES + MAX_REQUEST_HEAD:
+                    self.close()
+                return
+            (method, target, headers, body), used = request
+            self.buffer = self.buffer[used:]
+            answer = self.api._route(self, method, target, headers, body)
+            if answer is not None:
+                self.send(*answer)
+
+    def send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        """Write one response."""
+        if self.transport is not None and self.open:
+            self.transport.write(_response_bytes(status, headers, body))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.open = False
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _drop_connections(worker: Worker) -> None:
+    for connection in list(worker.connections):
+        connection.close()
+    worker.connections.clear()
+
+
+def _parse_request(
+    buffer: bytes,
+) -> tuple[tuple[str, str, list[tuple[str, str]], bytes], int] | None:
+    """One complete request at the start of `buffer` and its length, or None."""
+    head_end = buffer.find(b"\r\n\r\n")
+    if head_end < 0:
+        if len(buffer) > MAX_REQUEST_HEAD:
+            raise BadRequest("the request head is too long")
+        return None
+    lines = buffer[:head_end].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(f"bad request line {lines[0]!r}")
+    headers: list[tuple[str, str]] = []
+    length = 0
+    chunked = False
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise BadRequest(f"bad header line {line!r}")
+        name, value = name.strip(), value.strip()
+        headers.append((name, value))
+        lowered = name.lower()
+        if lowered == "content-length":
+            if not value.isdigit():
+                raise BadRequest(f"bad content length {value!r}")
+            length = int(value)
+        elif lowered == "transfer-encoding":
+            chunked = value.lower() == "chunked"
+    start = head_end + 4
+    if chunked:
+        decoded = _dechunk(buffer, start)
+        if decoded is None:
+            return None
+        body, end = decoded
+    else:
+        end = start + length
+        if len(buffer) < end:
+            return None
+        body = buffer[start:end]
+    return (parts[0], parts[1], headers, body), end
+
+
+def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
+    chunks: list[bytes] = []
+    while True:
+        line_end = buffer.find(b"\r\n", at)
+        if line_end < 0:
+            return None
+        try:
+            size = int(buffer[at:line_end].split(b";", 1)[0].strip(), 16)
+        except ValueError as exc:
+            raise BadRequest("bad chunk size") from exc
+        at = line_end + 2
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n\r\n", line_end)
+            if buffer[at : at + 2] == b"\r\n":
+                return b"".join(chunks), at + 2
+            if trailer_end < 0:
+                return None
+            return b"".join(chunks), trailer_end + 4
+        if len(buffer) < at + size + 2:
+            return None
+        chunks.append(buffer[at : at + size])
+        at += size + 2
+
+
+_JSON_TYPE = [("Content-Type", "application/json")]
 
 
 # HTTP/1.1 on asyncio streams ---------------------------------------------------
@@ -663,11 +789,15 @@ def write_response(
     body: bytes,
 ) -> None:
     """Write one HTTP/1.1 response with a Content-Length."""
+    writer.write(_response_bytes(status, headers, body))
+
+
+def _response_bytes(status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
     reason = _REASONS.get(status, "Status")
     head = [f"HTTP/1.1 {status} {reason}"]
     head.extend(f"{name}: {value}" for name, value in headers)
     head.append(f"Content-Length: {len(body)}")
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
