@@ -196,8 +196,9 @@ def _now(timestamp: _dt.datetime | None) -> _dt.datetime:
 class SignedRequest:
     """A request signed in its headers, with every intermediate of the signing.
 
-    `url` is the URL to send (for S3 with the path as signed); `headers` are all
-    the headers to send, the caller's first and then those the signer added.
+    `url` is the URL to send (for S3 with the path as signed, `.` and `..`
+    segments as `%2E` so that HTTP clients keep them); `headers` are all the
+    headers to send, the caller's first and then those the signer added.
     """
 
     __slots__ = (
@@ -294,6 +295,19 @@ def _split_url(url: str) -> tuple[str, str, str]:
     return url[:path_start], path, query
 
 
+def wire_path(uri: str) -> str:
+    """An S3 canonical URI as it is sent: `.` and `..` segments as `%2E`.
+
+    HTTP clients drop dot segments from a URL before sending it (RFC 3986,
+    5.2.4), but an S3 key may hold them. Escaped, they reach the server, which
+    decodes the path and URI-encodes it again to build its canonical URI;
+    UriEncode leaves `.` alone, so that is the URI signed here.
+    """
+    if "/." not in uri:
+        return uri
+    return "/".join("%2E" * len(s) if s in (".", "..") else s for s in uri.split("/"))
+
+
 def sign(
     method: str,
     url: str,
@@ -383,7 +397,7 @@ def sign(
 
     sent_url = url
     if s3:
-        sent_url = prefix + uri + (f"?{query}" if query else "")
+        sent_url = prefix + wire_path(uri) + (f"?{query}" if query else "")
     return SignedRequest(method, sent_url, given + added, added, creq, to_sign, sig)
 
 
@@ -468,7 +482,7 @@ def presign(
     final = f"{query_string}&X-Amz-Signature={sig}"
     if token and not sign_session_token:
         final += f"&X-Amz-Security-Token={quote(token, safe='~')}"
-    wire_path = uri if s3 else path
+    sent_path = wire_path(uri) if s3 else path
     return PresignedURL(
-        method, f"{prefix}{wire_path}?{final}", given, expires, creq, to_sign, sig
+        method, f"{prefix}{sent_path}?{final}", given, expires, creq, to_sign, sig
     )
