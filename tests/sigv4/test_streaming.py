@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
 import re
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -296,8 +298,8 @@ def test_sign_streaming_large_generator_stays_small_in_memory() -> None:
     assert peak < 2 * 1024 * 1024, f"peak {peak} bytes while streaming 50 MiB"
 
 
-def test_sign_streaming_seekable_file_length_and_replay(tmp_path: object) -> None:
-    path = tmp_path / "body"  # type: ignore[operator]
+def test_sign_streaming_seekable_file_length_and_replay(tmp_path: Path) -> None:
+    path = tmp_path / "body"
     path.write_bytes(EXAMPLE_BODY)
     with path.open("rb") as file:
         payload = example_payload(file)
@@ -421,3 +423,36 @@ def test_chunked_upload_with_wrong_secret_refused_by_moto(moto: Server) -> None:
     )
     assert answer.status_code == 403
     assert b"SignatureDoesNotMatch" in answer.content
+
+
+def test_sign_streaming_text_mode_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "text"
+    path.write_text("not bytes")
+    with path.open() as file:
+        payload = example_payload(file)
+        assert isinstance(payload, streaming.StreamingPayload)
+
+        with pytest.raises(SigningError, match="binary mode"):
+            b"".join(payload)
+
+
+def test_sign_streaming_pipe_is_read_once_without_its_length() -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"p" * 20000)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        payload = streaming.sign_streaming(
+            "PUT",
+            "https://s3.amazonaws.com/b/k",
+            body=pipe,
+            credentials=EXAMPLE_CREDENTIALS,
+            region="us-east-1",
+        )
+        assert header(payload, "content-length") is None
+        assert not payload.replayable
+
+        wire = b"".join(payload)
+
+        assert wire.startswith(b"4e20;chunk-signature=")
+        with pytest.raises(SigningError, match="only once"):
+            b"".join(payload)
