@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import unquote
 
 from . import canonical as _c
 from . import redact as _r
@@ -299,6 +300,14 @@ def _body_hash(
     return actual
 
 
+def _canonical_uri(path: str, *, s3: bool, normalize: bool) -> str:
+    # S3 signs the object key, so it reads the key out of the path: a segment
+    # sent as %2E%2E (to keep HTTP clients from resolving it) signs as "..".
+    if s3:
+        return _c.uri_encode(unquote(path), keep_slash=True) or "/"
+    return _c.canonical_uri(path, s3=False, normalize=normalize)
+
+
 def _lookup(secrets: SecretLookup, akid: str) -> Credentials:
     found = secrets.get(akid) if isinstance(secrets, Mapping) else secrets(akid)
     if found is None:
@@ -391,7 +400,7 @@ def verify(
     block, _ = _c.canonical_headers(signed, unsigned=frozenset())
     creq = _c.canonical_request(
         method.upper(),
-        _c.canonical_uri(path, s3=s3, normalize=normalize_path),
+        _canonical_uri(path, s3=s3, normalize=normalize_path),
         _c.canonical_query(pairs),
         block,
         claim.signed_headers,
