@@ -58,16 +58,22 @@ def infer_service_region(host: str) -> tuple[str | None, str | None]:
 
     # S3's dashed forms: s3-us-west-2, s3-fips-us-east-1, s3-external-1
     for label in labels:
-        if label.startswith("s3-") and label not in _SERVICE_NAMES:
-            rest = label[3:].removeprefix("fips-")
-            return "s3", rest if _REGION.match(rest) else _GLOBAL_REGION
+        rest = label.removeprefix("s3-").removeprefix("fips-")
+        if label.startswith("s3-") and _REGION.match(rest):
+            return "s3", rest
+        if label == "s3-external-1":
+            return "s3", _GLOBAL_REGION
 
     for index, label in enumerate(labels):
         if _REGION.match(label) and index > 0:
-            service = labels[index - 1]
-            return _SERVICE_NAMES.get(service, service), label
-    service = labels[-1]
-    return _SERVICE_NAMES.get(service, service), _GLOBAL_REGION
+            return _signing_name(labels[index - 1]), label
+    return _signing_name(labels[-1]), _GLOBAL_REGION
+
+
+def _signing_name(label: str) -> str:
+    """The signing name of an endpoint label: `dynamodb-fips` signs `dynamodb`."""
+    label = label.removesuffix("-fips")
+    return _SERVICE_NAMES.get(label, label)
 
 
 # -- shared options -----------------------------------------------------------

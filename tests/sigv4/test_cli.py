@@ -5,6 +5,7 @@ one line; no secret, token or signature is ever printed where it should not."""
 from __future__ import annotations
 
 import http.server
+import logging
 import subprocess
 import sys
 import threading
@@ -127,7 +128,10 @@ def echo() -> Iterator[str]:
         ("abc123.execute-api.us-east-1.amazonaws.com", ("execute-api", "us-east-1")),
         ("lambda.cn-north-1.amazonaws.com.cn", ("lambda", "cn-north-1")),
         ("xyz.lambda-url.eu-west-3.on.aws", ("lambda", "eu-west-3")),
-        ("dynamodb-fips.us-east-1.amazonaws.com", ("dynamodb-fips", "us-east-1")),
+        ("dynamodb-fips.us-east-1.amazonaws.com", ("dynamodb", "us-east-1")),
+        ("sts-fips.us-west-2.amazonaws.com", ("sts", "us-west-2")),
+        ("s3-fips.us-gov-west-1.amazonaws.com", ("s3", "us-gov-west-1")),
+        ("ap.s3-accesspoint.eu-west-1.amazonaws.com", ("s3", "eu-west-1")),
         ("example.com", (None, None)),
         ("127.0.0.1", (None, None)),
     ],
@@ -228,8 +232,9 @@ def test_send_unsigned_payload_and_stdin_accepted_by_moto(
 
 
 def test_send_verbose_shows_redacted_signing_only(
-    echo: str, capsys: pytest.CaptureFixture[str]
+    echo: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     status, out, err = run(
         [
             "send",
@@ -255,9 +260,11 @@ def test_send_verbose_shows_redacted_signing_only(
     (_, _, first, _), (_, path, second, body) = Echo.seen
     assert path == "/target" and body == b"payload"
     signatures = [h["Authorization"].rsplit("=", 1)[1] for h in (first, second)]
+    assert "canonical request" in caplog.text  # the signer's DEBUG lines
     for secret in [SECRET, TOKEN, *signatures]:
         assert secret not in out
         assert secret not in err
+        assert secret not in caplog.text
 
 
 def test_send_redirect_is_resigned(
