@@ -13,7 +13,8 @@ Bodies. A body held in memory (`content=b"..."`, `json=`, `data=`) is hashed.
 A streamed body (a generator, an async iterator, a file) is never read into
 memory: for S3 it goes out as `UNSIGNED-PAYLOAD`, or chunk-signed
 (`aws-chunked`, see `sigv4.streaming`) with `stream_payload="chunked"`; other
-services need the hash of the whole body, so a streamed body is refused.
+services need the hash of the whole body, so a streamed body is refused
+unless `unsigned_payload=True` says the service takes `UNSIGNED-PAYLOAD`.
 
 Redirects. httpx follows redirects below the auth layer, re-sending the old
 signature (or none, across origins), which no AWS endpoint accepts. So this
@@ -220,12 +221,9 @@ class SigV4Auth(httpx.Auth):
             request.headers = httpx.Headers(signed.headers)
             new_url = signed.url
             done = signed
-        elif not _s.is_s3(self.service):
-            raise SigningError(
-                f"{self.service} needs the SHA-256 of the whole body: "
-                "give the body as bytes, not a stream"
-            )
-        elif self.stream_payload == "unsigned":
+        elif self.unsigned_payload or (
+            _s.is_s3(self.service) and self.stream_payload == "unsigned"
+        ):
             signed = _s.sign(
                 method,
                 url,
@@ -240,6 +238,11 @@ class SigV4Auth(httpx.Auth):
             request.headers = httpx.Headers(signed.headers)
             new_url = signed.url
             done = signed
+        elif not _s.is_s3(self.service):
+            raise SigningError(
+                f"{self.service} needs the SHA-256 of the whole body: "
+                "give the body as bytes, not a stream"
+            )
         else:
             payload = _st.sign_streaming(
                 method,

@@ -550,3 +550,33 @@ def test_moto_refuses_a_wrong_secret(moto: Server) -> None:  # noqa: F811
         answer = http.get(f"{moto.endpoint}/")
     assert answer.status_code == 403
     assert b"SignatureDoesNotMatch" in answer.content
+
+
+@freeze_time(NOW)
+def test_streamed_body_unsigned_when_asked_for_any_service() -> None:
+    recorder = Recorder()
+    auth = SigV4Auth(
+        CREDENTIALS, region="us-east-1", service="lambda", unsigned_payload=True
+    )
+    with client(recorder, auth=auth) as http:
+        http.post("https://lambda.us-east-1.amazonaws.com/x", content=iter([b"{}"]))
+
+    (sent,) = recorder.sent
+    assert recorder.bodies == [b"{}"]
+    headers = {
+        name: value
+        for name, value in sent.headers.multi_items()
+        if name.lower() not in NOT_SIGNED | ADDED
+    }
+    expected = AWSRequest(method="POST", url=str(sent.url), headers=headers)
+
+    class UnsignedPayload(BotocoreSigV4Auth):
+        def payload(self, request: AWSRequest) -> str:
+            return "UNSIGNED-PAYLOAD"
+
+    UnsignedPayload(
+        BotocoreCredentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key),
+        "lambda",
+        "us-east-1",
+    ).add_auth(expected)
+    assert sent.headers["authorization"] == expected.headers["Authorization"]
