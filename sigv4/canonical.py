@@ -18,8 +18,10 @@ already percent-encoded by whoever built it. Two rules then apply.
   "encode twice" rule of the specification.
 * S3 signs the path exactly as sent: no normalisation (a key may hold `//`, `.`
   or `..`), and no second encoding. Characters the caller left raw (a space,
-  UTF-8, `+`) are encoded once, existing `%XX` escapes are kept, and the signed
-  request carries that path so what is signed is what is sent.
+  UTF-8, `+`, a `%` that starts no `%XX` escape) are encoded once, existing
+  `%XX` escapes are kept, and the signed request carries that path so what is
+  signed is what is sent; only `.` and `..` segments travel as `%2E`, because
+  HTTP clients drop them and S3 decodes them back (`signer.wire_path`).
 
 Query parameters are decoded and encoded again with the unreserved set, so any
 consistent encoding of the same parameters signs the same; a key without a
@@ -32,6 +34,7 @@ repeated headers are joined with commas in the order given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from hashlib import sha256
 from urllib.parse import quote, unquote
@@ -97,10 +100,16 @@ def normalize_path(path: str) -> str:
     return head + "/".join(kept) + tail
 
 
+# a "%" not followed by two hex digits is a literal percent sign, not an escape
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def s3_path(path: str) -> str:
     """The path as S3 signs and receives it: raw characters encoded once."""
     if _UNRESERVED_SLASH.issuperset(path):
         return path or "/"
+    if "%" in path:
+        path = _LONE_PERCENT.sub("%25", path)
     return quote(path, safe="/~%")
 
 
