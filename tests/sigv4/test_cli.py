@@ -423,3 +423,24 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     assert answer.returncode == 1
     assert "Traceback" not in answer.stderr
     assert answer.stderr.startswith("lambdalite: error: ")
+
+
+def test_profile_gives_credentials_and_region(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "credentials").write_text(
+        "[dev]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profsecret\n"
+    )
+    (tmp_path / "config").write_text("[profile dev]\nregion = eu-west-3\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+
+    status, out, err = run(
+        ["presign", f"{LOCAL}b/k", "--service", "s3", "--profile", "dev"], capsys
+    )
+
+    assert (status, err) == (0, "")
+    assert "X-Amz-Credential=AKIDPROFILE%2F" in out
+    assert "%2Feu-west-3%2Fs3%2Faws4_request" in out
+    assert "profsecret" not in out
+    assert "X-Amz-Security-Token" not in out  # the environment's token is not used
