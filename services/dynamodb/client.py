@@ -206,13 +206,22 @@ def _answer(raw: httpx.Response, body: bytes, retries: int, model: Any) -> Respo
 class _SyncExecutor(SyncExecutor):
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
         url, headers = self.sign(request)
-        http_request = self.http.build_request(
-            request.method, url, headers=headers, content=request.body
+        http = self.http
+        # straight to the pool's transport: DynamoDB needs none of the
+        # client's cookie, auth or redirect layers, and they cost more than
+        # the rest of a call together (proxies from the environment still apply)
+        http_request = httpx.Request(
+            request.method,
+            url,
+            headers=[*_fixed_headers(http), *headers],
+            content=request.body,
+            extensions={"timeout": http.timeout.as_dict()},
         )
+        transport = http._transport_for_url(http_request.url)
         try:
-            raw = self.http.send(http_request, stream=True)
+            raw = transport.handle_request(http_request)
             try:
-                body = b"".join(raw.iter_raw())
+                body = b"".join(raw.stream)  # type: ignore[arg-type]
             finally:
                 raw.close()
         except httpx.TransportError as exc:
@@ -220,21 +229,33 @@ class _SyncExecutor(SyncExecutor):
         return _answer(raw, body, retries, self.service)
 
 
+def _fixed_headers(http: httpx.Client | httpx.AsyncClient) -> list[tuple[str, str]]:
+    return [
+        (k, v) for k, v in http.headers.items() if k not in ("accept", "connection")
+    ]
+
+
 class _AsyncExecutor(AsyncExecutor):
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
         url, headers = self.sign(request)
-        http_request = self.http.build_request(
-            request.method, url, headers=headers, content=request.body
+        http = self.http
+        http_request = httpx.Request(
+            request.method,
+            url,
+            headers=[*_fixed_headers(http), *headers],
+            content=request.body,
+            extensions={"timeout": http.timeout.as_dict()},
         )
+        transport = http._transport_for_url(http_request.url)
         try:
-            raw = await self.http.send(http_request, stream=True)
+            raw = await transport.handle_async_request(http_request)
             try:
-                body = b"".join([chunk async for chunk in raw.aiter_raw()])
+                chunks = [chunk async for chunk in raw.stream]  # type: ignore[union-attr]
             finally:
                 await raw.aclose()
         except httpx.TransportError as exc:
             raise transport_error(exc, url) from exc
-        return _answer(raw, body, retries, self.service)
+        return _answer(raw, b"".join(chunks), retries, self.service)
 
 
 def _operation(snake: str) -> Operation:

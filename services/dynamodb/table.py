@@ -115,7 +115,8 @@ def _expressions(out: dict[str, Any], floats: bool) -> None:
 
 
 def from_result(result: dict[str, Any]) -> dict[str, Any]:
-    """A client result with its attribute values as Python values."""
+    """A client result with its attribute values as Python values (a new dict)."""
+    result = dict(result)
     for name in ("Item", "Attributes", "LastEvaluatedKey"):
         if name in result:
             result[name] = deserialize_item(result[name])
@@ -123,7 +124,9 @@ def from_result(result: dict[str, Any]) -> dict[str, Any]:
         result["Items"] = [deserialize_item(item) for item in result["Items"]]
     metrics = result.get("ItemCollectionMetrics")
     if metrics and "ItemCollectionKey" in metrics:
+        metrics = dict(metrics)
         metrics["ItemCollectionKey"] = deserialize_item(metrics["ItemCollectionKey"])
+        result["ItemCollectionMetrics"] = metrics
     return result
 
 
@@ -301,8 +304,8 @@ class Table:
             try:
                 found.extend(self._read(chunk, params, max_attempts))
             except UnprocessedItemsError as error:
-                error.unprocessed[self.name].extend(unique[start + READ_BATCH :])
-                raise
+                rest = unique[start + READ_BATCH :]
+                raise _with_rest(error, self.name, rest) from error.__cause__
         return found
 
     def _read(
@@ -352,6 +355,15 @@ def _unread(
     return UnprocessedItemsError(
         f"{len(keys)} key(s) of {table} were not read{why}", {table: keys}
     )
+
+
+def _with_rest(
+    error: UnprocessedItemsError, table: str, rest: list[dict[str, Any]]
+) -> UnprocessedItemsError:
+    """`error` widened to the keys of the chunks never sent."""
+    keys = error.unprocessed[table] + rest
+    cause = error.__cause__
+    return _unread(table, keys, cause)
 
 
 def _unwritten(
@@ -559,8 +571,8 @@ class AsyncTable:
             try:
                 found.extend(await self._read(chunk, params, max_attempts))
             except UnprocessedItemsError as error:
-                error.unprocessed[self.name].extend(unique[start + READ_BATCH :])
-                raise
+                rest = unique[start + READ_BATCH :]
+                raise _with_rest(error, self.name, rest) from error.__cause__
         return found
 
     async def _read(

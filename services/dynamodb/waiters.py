@@ -74,7 +74,10 @@ class Waiter:
     """``client.get_waiter(name).wait(TableName=..., WaiterConfig={...})``."""
 
     def __init__(
-        self, client: Any, spec: WaiterSpec, sleep: Callable[[float], None] = time.sleep
+        self,
+        client: Any,
+        spec: WaiterSpec,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self._client = client
         self._spec = spec
@@ -95,7 +98,7 @@ class Waiter:
             if verdict is None:
                 raise _failure(self._spec, "DescribeTable failed", last) from last
             if attempt < attempts:
-                self._sleep(delay)
+                (self._sleep or time.sleep)(delay)
         raise _failure(self._spec, f"still waiting after {attempts} attempts", last)
 
 
