@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import io
 import os
+import stat
 import zlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
@@ -268,13 +269,13 @@ def _file_length(source: object) -> int | None:
     """Bytes left in a file object, without reading it, if that can be known."""
     try:
         position = source.tell()  # type: ignore[attr-defined]
-        fileno = source.fileno()  # type: ignore[attr-defined]
-        size = os.fstat(fileno).st_size
+        status = os.fstat(source.fileno())  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         pass
     else:
-        if isinstance(position, int) and isinstance(size, int) and size >= position:
-            return size - position
+        # only a regular file's size is its length (not a pipe's or a device's)
+        if stat.S_ISREG(status.st_mode) and isinstance(position, int):
+            return max(status.st_size - position, 0)
     if isinstance(source, io.BytesIO):
         return len(source.getbuffer()) - source.tell()
     return None

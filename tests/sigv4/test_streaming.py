@@ -456,3 +456,27 @@ def test_sign_streaming_pipe_is_read_once_without_its_length() -> None:
         assert wire.startswith(b"4e20;chunk-signature=")
         with pytest.raises(SigningError, match="only once"):
             b"".join(payload)
+
+
+def test_sign_streaming_device_has_no_length_from_its_size() -> None:
+    with open("/dev/zero", "rb") as zeros:
+        payload = streaming.sign_streaming(
+            "PUT",
+            "https://s3.amazonaws.com/b/k",
+            body=zeros,
+            credentials=EXAMPLE_CREDENTIALS,
+            region="us-east-1",
+        )
+        assert header(payload, "content-length") is None
+        assert header(payload, "x-amz-decoded-content-length") is None
+
+        declared = streaming.sign_streaming(
+            "PUT",
+            "https://s3.amazonaws.com/b/k",
+            body=zeros,
+            credentials=EXAMPLE_CREDENTIALS,
+            region="us-east-1",
+            decoded_length=10000,
+        )
+        with pytest.raises(PayloadLengthError, match="longer than the 10000"):
+            b"".join(declared)  # stops at the first chunk past the length
