@@ -36,7 +36,13 @@ import io
 import os
 import stat
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import TYPE_CHECKING, Protocol
 
 from . import canonical as _c
@@ -558,9 +564,10 @@ def sign_streaming(
     source, length = _source_and_length(body, decoded_length)
 
     # the headers that describe the encoding
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
     given = [
         (n, v)
-        for n, v in _s._header_list(headers)
+        for n, v in pairs
         if n.lower()
         not in (
             "content-length",
@@ -590,8 +597,7 @@ def sign_streaming(
     if algorithm is not None:
         given.append(("x-amz-trailer", checksum_header(algorithm)))
 
-    # the seed signature
-    now = _s._now(timestamp)
+    # the seed signature; the chunks are signed with its date and scope
     request = _s.sign(
         method,
         url,
@@ -599,13 +605,12 @@ def sign_streaming(
         credentials=credentials,
         region=region,
         service=service,
-        timestamp=now,
+        timestamp=timestamp,
         payload_hash=mode,
         sign_payload_header=True,
         unsigned_headers=unsigned_headers,
     )
-    stamp = _s.amz_date(now)
-    scope = _s.credential_scope(stamp[:8], region, service)
+    _, stamp, scope, _ = request.string_to_sign.split("\n")
     key = _s.signing_key(credentials, stamp[:8], region, service)
     return StreamingPayload(
         request,
