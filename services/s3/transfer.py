@@ -12,20 +12,34 @@ held at once. A multipart upload that fails for any reason is aborted, so no
 parts are left behind to be billed; a download that fails removes its
 temporary file and leaves any existing file untouched.
 
+A ranged GET whose connection breaks mid-body resumes from the first byte not
+yet written, up to `num_download_attempts` times; a 412 on any range means the
+object changed under the download, which then fails without a partial file.
+
 The progress callback receives the number of bytes moved since its last call,
-as boto3's does, from whichever thread moved them.
+as boto3's does, from whichever thread moved them; a part counts once it is
+stored, so the calls add up to the object's size exactly, retries or not.
+
+Sync and async share the plan (`part_size`, `checked_args`, `_Parts`,
+`_Range`, ...); only the waiting differs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import IO, TYPE_CHECKING, Any
 
-from ..errors import ParamValidationError, ServiceError
+from ..errors import (
+    ClientError,
+    EndpointError,
+    IncompleteReadError,
+    ParamValidationError,
+)
 
 if TYPE_CHECKING:
     from .client import AsyncS3Client, S3Client
@@ -100,7 +114,8 @@ _COMPLETE_ARGS = (
 _ABORT_ARGS = ("ExpectedBucketOwner", "RequestPayer")
 _CHECKSUM_KEYS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumSHA1", "ChecksumSHA256")
 
-Callback = Callable[[int], Any]
+ProgressCallback = Callable[[int], Any]
+log = logging.getLogger(__name__)
 
 
 class TransferConfig:
@@ -162,6 +177,10 @@ def checked_args(
     extra: dict[str, Any] | None, allowed: frozenset[str]
 ) -> dict[str, Any]:
     """ExtraArgs, refused with the offending names if any is not allowed."""
+    if extra is not None and not isinstance(extra, dict):
+        raise ParamValidationError(
+            f"ExtraArgs must be a dict, not {type(extra).__name__}"
+        )
     extra = dict(extra or {})
     unknown = sorted(set(extra) - allowed)
     if unknown:
@@ -174,6 +193,18 @@ def checked_args(
 
 def _pick(extra: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {k: extra[k] for k in names if k in extra}
+
+
+def multipart_args(extra: dict[str, Any], checksum_calculation: str) -> dict[str, Any]:
+    """ExtraArgs for CreateMultipartUpload.
+
+    Where the client adds a CRC32 to every upload by default, the multipart
+    upload is created with CRC32 too, so S3 accepts the part checksums the
+    completion lists.
+    """
+    if "ChecksumAlgorithm" in extra or checksum_calculation != "when_supported":
+        return extra
+    return {**extra, "ChecksumAlgorithm": "CRC32"}
 
 
 def part_args(extra: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +229,10 @@ def ranges(total: int, size: int) -> list[tuple[int, int]]:
 def _read_full(fileobj: IO[bytes], amount: int) -> bytes:
     """Read `amount` bytes, or fewer only at the end of the file."""
     data = fileobj.read(amount)
+    if data is None:
+        data = b""
     if len(data) == amount or not data:
-        return data
+        return bytes(data)
     pieces = [data]
     got = len(data)
     while got < amount:
@@ -224,13 +257,156 @@ def _size_of(fileobj: IO[bytes]) -> int | None:
     return end - here
 
 
+def first_read(fileobj: IO[bytes], config: TransferConfig) -> tuple[bytes, bool]:
+    """What to read before choosing, and whether the upload is multipart.
+
+    A file of known size is not read ahead; a stream is read up to the
+    threshold, and goes up in one PutObject if it ends before it.
+    """
+    size = _size_of(fileobj)
+    if size is not None:
+        if size < config.multipart_threshold:
+            return _read_full(fileobj, size), False
+        return b"", True
+    first = _read_full(fileobj, config.multipart_threshold)
+    return first, len(first) >= config.multipart_threshold
+
+
+class _Parts:
+    """An upload's parts, read one at a time when a slot frees up."""
+
+    def __init__(self, fileobj: IO[bytes], first: bytes, size: int) -> None:
+        self._fileobj = fileobj
+        self._pending = memoryview(first)
+        self._size = size
+        self._number = 0
+
+    def next(self) -> tuple[int, bytes] | None:
+        """The next part's number and bytes, or None at the end of the file."""
+        size = self._size
+        if len(self._pending) >= size:
+            data = bytes(self._pending[:size])
+            self._pending = self._pending[size:]
+        else:
+            more = _read_full(self._fileobj, size - len(self._pending))
+            data = bytes(self._pending) + more if self._pending else more
+            self._pending = memoryview(b"")
+        if not data:
+            return None
+        self._number += 1
+        if self._number > MAX_PARTS:
+            raise ParamValidationError(
+                f"the stream needs more than {MAX_PARTS} parts of {size} bytes; "
+                f"raise multipart_chunksize"
+            )
+        return self._number, data
+
+
+def _note_abort_failure(
+    error: BaseException, failure: Exception, upload_id: str
+) -> None:
+    # The upload's own error is what the caller needs; the failed abort rides
+    # along as a note (Python 3.11+) so leftover parts are not a surprise.
+    log.debug("aborting multipart upload %s failed: %s", upload_id, failure)
+    add_note = getattr(error, "add_note", None)
+    if add_note is not None:
+        add_note(
+            f"aborting multipart upload {upload_id} failed too, "
+            f"so its parts may remain: {failure}"
+        )
+
+
+class _Range:
+    """One GET of a whole object or of a byte range, resumable after a break."""
+
+    __slots__ = ("attempts", "end", "ranged", "start", "where")
+
+    def __init__(self, where: dict[str, Any], span: tuple[int, int] | None) -> None:
+        self.where = where
+        self.ranged = span is not None
+        self.start: int = 0 if span is None else span[0]
+        self.end: int | None = None if span is None else span[1]
+        self.attempts = 1
+
+    def params(self) -> dict[str, Any]:
+        """GetObject's parameters for the bytes not yet written."""
+        params = dict(self.where)
+        if self.ranged or self.start:
+            end = "" if self.end is None else self.end
+            params["Range"] = f"bytes={self.start}-{end}"
+        return params
+
+    def may_resume(self, error: Exception, config: TransferConfig) -> bool:
+        """True when a body that broke off may be fetched again from `start`."""
+        if not isinstance(error, EndpointError | IncompleteReadError):
+            return False
+        if self.attempts >= config.num_download_attempts:
+            return False
+        self.attempts += 1
+        log.debug("body broke off at byte %d (%s): resuming", self.start, error)
+        return True
+
+
+def _changed(error: ClientError) -> ClientError | None:
+    """For a 412 on a GET pinned with If-Match, an error saying what changed."""
+    if error.code != "PreconditionFailed" and error.status_code != 412:
+        return None
+    response = dict(error.response)
+    response["Error"] = {
+        **response.get("Error", {}),
+        "Code": error.code,
+        "Message": "the object changed during the download: its ETag no "
+        "longer matches the one the download started with",
+    }
+    return type(error)(response, error.operation_name)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view = view[written:]
+        offset += written
+
+
+class _Sink:
+    """Where downloaded bytes go: at their offset when the file allows it."""
+
+    def __init__(self, fileobj: IO[bytes], *, own_fd: bool = False) -> None:
+        self.fileobj = fileobj
+        self.seekable = _size_of(fileobj) is not None
+        self.base = fileobj.tell() if self.seekable else 0
+        # Only a file this module opened is written with pwrite: a caller's
+        # file may be in append mode, where pwrite ignores the offset.
+        self.fd = fileobj.fileno() if own_fd else None
+        self.lock = threading.Lock()
+
+    def write_at(self, at: int, chunk: bytes) -> None:
+        """Write `chunk` where byte `at` of the object goes."""
+        if self.fd is not None:
+            _pwrite_all(self.fd, chunk, self.base + at)
+            return
+        with self.lock:
+            self.fileobj.seek(self.base + at)
+            self.fileobj.write(chunk)
+
+    def finish(self, total: int) -> None:
+        """Leave the file positioned after the object, as a plain write would."""
+        if self.seekable:
+            self.fileobj.seek(self.base + total)
+
+
 def _temp_name(filename: str) -> str:
     return f"{filename}.{os.urandom(4).hex()}.part"
 
 
-def _progress(callback: Callback | None) -> Callback:
+def _progress(callback: ProgressCallback | None) -> ProgressCallback:
     if callback is None:
         return lambda amount: None
+    if not callable(callback):
+        raise ParamValidationError(
+            f"Callback must be callable, not {type(callback).__name__}"
+        )
     lock = threading.Lock()
 
     def report(amount: int) -> None:
@@ -241,7 +417,42 @@ def _progress(callback: Callback | None) -> Callback:
     return report
 
 
+def _config(config: TransferConfig | None) -> TransferConfig:
+    if config is None:
+        return TransferConfig()
+    if not isinstance(config, TransferConfig):
+        raise ParamValidationError(
+            f"Config must be a TransferConfig, not {type(config).__name__}"
+        )
+    return config
+
+
 # -- sync ----------------------------------------------------------------------
+
+
+def _in_threads(count: int, step: Callable[[], bool]) -> None:
+    """Run `step` on `count` threads until each says done; raise the first error.
+
+    After an error no thread starts another step; steps under way finish, so
+    nothing is still in flight when the caller cleans up.
+    """
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            while not errors and step():
+                pass
+        except BaseException as error:
+            errors.append(error)
+
+    if count == 1:
+        worker()
+    else:
+        with ThreadPoolExecutor(count, thread_name_prefix="s3-transfer") as pool:
+            for _ in range(count):
+                pool.submit(worker)
+    if errors:
+        raise errors[0]
 
 
 def upload_fileobj(
@@ -250,100 +461,57 @@ def upload_fileobj(
     Bucket: str,
     Key: str,
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Upload a readable binary file object, in parts above the threshold."""
-    config = Config or TransferConfig()
+    config = _config(Config)
     extra = checked_args(ExtraArgs, UPLOAD_ARGS)
     report = _progress(Callback)
-    size = part_size(config, _size_of(Fileobj))
-
-    first = _read_full(Fileobj, max(config.multipart_threshold, 1))
-    if len(first) < config.multipart_threshold:
+    first, multipart = first_read(Fileobj, config)
+    if not multipart:
         client.put_object(Bucket=Bucket, Key=Key, Body=first, **extra)
         report(len(first))
         return
 
+    extra = multipart_args(extra, client.meta.config.request_checksum_calculation)
+    parts = _Parts(Fileobj, first, part_size(config, _size_of(Fileobj)))
+    del first
     upload = client.create_multipart_upload(Bucket=Bucket, Key=Key, **extra)
     upload_id = upload["UploadId"]
     common = {"Bucket": Bucket, "Key": Key, "UploadId": upload_id, **part_args(extra)}
+    done: dict[int, dict[str, Any]] = {}
+    reading = threading.Lock()
+
+    def step() -> bool:
+        with reading:
+            part = parts.next()
+        if part is None:
+            return False
+        number, data = part
+        del part
+        result = client.upload_part(PartNumber=number, Body=data, **common)
+        done[number] = completed_part(number, result)
+        report(len(data))
+        return True
+
     try:
-        parts = _upload_parts(client, Fileobj, first, size, common, config, report)
+        _in_threads(config.max_concurrency, step)
         client.complete_multipart_upload(
             Bucket=Bucket,
             Key=Key,
             UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
+            MultipartUpload={"Parts": [done[n] for n in sorted(done)]},
             **_pick(extra, _COMPLETE_ARGS),
         )
-    except BaseException:
-        _abort(client, Bucket, Key, upload_id, extra)
-        raise
-
-
-def _upload_parts(
-    client: S3Client,
-    fileobj: IO[bytes],
-    first: bytes,
-    size: int,
-    common: dict[str, Any],
-    config: TransferConfig,
-    report: Callback,
-) -> list[dict[str, Any]]:
-    """Upload every part with at most `max_concurrency` parts in memory."""
-    slots = threading.BoundedSemaphore(config.max_concurrency)
-    failed = threading.Event()
-    done: dict[int, dict[str, Any]] = {}
-    pending = memoryview(first)
-
-    def send(number: int, data: bytes) -> None:
+    except BaseException as error:
         try:
-            if failed.is_set():
-                return
-            result = client.upload_part(PartNumber=number, Body=data, **common)
-            done[number] = completed_part(number, result)
-            report(len(data))
-        except BaseException:
-            failed.set()
-            raise
-        finally:
-            slots.release()
-
-    futures: list[Future[None]] = []
-    with ThreadPoolExecutor(max_workers=config.max_concurrency) as pool:
-        number = 0
-        while not failed.is_set():
-            slots.acquire()
-            if len(pending) >= size:
-                data, pending = bytes(pending[:size]), pending[size:]
-            else:
-                more = _read_full(fileobj, size - len(pending))
-                data, pending = bytes(pending) + more, memoryview(b"")
-            if not data:
-                slots.release()
-                break
-            number += 1
-            if number > MAX_PARTS:
-                slots.release()
-                failed.set()
-                raise ParamValidationError(
-                    f"the file needs more than {MAX_PARTS} parts of {size} bytes"
-                )
-            futures.append(pool.submit(send, number, data))
-        wait(futures, return_when=FIRST_EXCEPTION)
-    for future in futures:
-        future.result()
-    return [done[n] for n in sorted(done)]
-
-
-def _abort(
-    client: S3Client, bucket: str, key: str, upload_id: str, extra: dict[str, Any]
-) -> None:
-    """Abort a failed multipart upload; a failure to abort is not hidden."""
-    client.abort_multipart_upload(
-        Bucket=bucket, Key=key, UploadId=upload_id, **_pick(extra, _ABORT_ARGS)
-    )
+            client.abort_multipart_upload(
+                Bucket=Bucket, Key=Key, UploadId=upload_id, **_pick(extra, _ABORT_ARGS)
+            )
+        except Exception as failure:
+            _note_abort_failure(error, failure, upload_id)
+        raise
 
 
 def upload_file(
@@ -352,12 +520,115 @@ def upload_file(
     Bucket: str,
     Key: str,
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Upload a file from disk, in parts above the threshold."""
     with open(Filename, "rb") as fileobj:
         upload_fileobj(client, fileobj, Bucket, Key, ExtraArgs, Callback, Config)
+
+
+def _fetch(
+    client: S3Client,
+    part: _Range,
+    write: Callable[[int, bytes], Any],
+    report: ProgressCallback,
+    config: TransferConfig,
+) -> None:
+    """GET an object or one range of it into `write`, resuming a broken body."""
+    while True:
+        try:
+            body = client.get_object(**part.params())["Body"]
+        except ClientError as error:
+            changed = _changed(error)
+            if changed is None:
+                raise
+            raise changed from error
+        try:
+            for chunk in body.iter_chunks(IO_CHUNK):
+                write(part.start, chunk)
+                part.start += len(chunk)
+                report(len(chunk))
+            return
+        except Exception as error:
+            if not part.may_resume(error, config):
+                raise
+        finally:
+            body.close()
+
+
+def _download(
+    client: S3Client,
+    Bucket: str,
+    Key: str,
+    sink: _Sink,
+    ExtraArgs: dict[str, Any] | None,
+    Callback: ProgressCallback | None,
+    Config: TransferConfig | None,
+) -> None:
+    config = _config(Config)
+    extra = checked_args(ExtraArgs, DOWNLOAD_ARGS)
+    report = _progress(Callback)
+    head = client.head_object(Bucket=Bucket, Key=Key, **extra)
+    total = int(head.get("ContentLength", 0))
+    where = {"Bucket": Bucket, "Key": Key, "IfMatch": head["ETag"], **extra}
+    write = sink.write_at if sink.seekable else _appender(sink.fileobj)
+
+    if total < config.multipart_threshold:
+        _fetch(client, _Range(where, None), write, report, config)
+    elif sink.seekable:
+        spans = iter(ranges(total, part_size(config, total)))
+        taking = threading.Lock()
+
+        def step() -> bool:
+            with taking:
+                span = next(spans, None)
+            if span is None:
+                return False
+            _fetch(client, _Range(where, span), write, report, config)
+            return True
+
+        _in_threads(config.max_concurrency, step)
+    else:
+        _fetch_in_order(client, where, total, sink.fileobj, report, config)
+    sink.finish(total)
+
+
+def _appender(fileobj: IO[bytes]) -> Callable[[int, bytes], Any]:
+    return lambda at, chunk: fileobj.write(chunk)
+
+
+def _fetch_in_order(
+    client: S3Client,
+    where: dict[str, Any],
+    total: int,
+    fileobj: IO[bytes],
+    report: ProgressCallback,
+    config: TransferConfig,
+) -> None:
+    """Ranges fetched in parallel, written in order: at most a window ahead."""
+
+    def fetch_part(span: tuple[int, int]) -> bytes:
+        chunks: list[bytes] = []
+        _fetch(
+            client, _Range(where, span), lambda at, c: chunks.append(c), report, config
+        )
+        return b"".join(chunks)
+
+    window: list[Future[bytes]] = []
+    with ThreadPoolExecutor(config.max_concurrency) as pool:
+        try:
+            for span in ranges(total, part_size(config, total)):
+                window.append(pool.submit(fetch_part, span))
+                if len(window) >= config.max_concurrency:
+                    fileobj.write(window.pop(0).result())
+            for part in window:
+                fileobj.write(part.result())
+        except BaseException:
+            for part in window:
+                part.cancel()
+            wait(window, return_when=FIRST_EXCEPTION)
+            raise
 
 
 def download_fileobj(
@@ -366,95 +637,11 @@ def download_fileobj(
     Key: str,
     Fileobj: IO[bytes],
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object into a writable binary file object."""
-    config = Config or TransferConfig()
-    extra = checked_args(ExtraArgs, DOWNLOAD_ARGS)
-    report = _progress(Callback)
-    head = client.head_object(Bucket=Bucket, Key=Key, **extra)
-    total = int(head.get("ContentLength", 0))
-    where = {"Bucket": Bucket, "Key": Key, "IfMatch": head["ETag"], **extra}
-
-    if total < config.multipart_threshold:
-        _fetch(client, where, None, Fileobj.write, report, config)
-        return
-
-    size = part_size(config, total)
-    lock = threading.Lock()
-    seekable = _size_of(Fileobj) is not None
-    if seekable:
-        base = Fileobj.tell()
-
-        def fetch_range(span: tuple[int, int]) -> None:
-            position = [base + span[0]]
-
-            def write(chunk: bytes) -> None:
-                with lock:
-                    Fileobj.seek(position[0])
-                    Fileobj.write(chunk)
-                position[0] += len(chunk)
-
-            _fetch(client, where, span, write, report, config)
-
-        with ThreadPoolExecutor(max_workers=config.max_concurrency) as pool:
-            futures = [pool.submit(fetch_range, s) for s in ranges(total, size)]
-            wait(futures, return_when=FIRST_EXCEPTION)
-            for future in futures:
-                future.cancel()
-        for future in futures:
-            if not future.cancelled():
-                future.result()
-        with lock:
-            Fileobj.seek(base + total)
-        return
-
-    # Not seekable: parts are written in order, at most max_concurrency ahead.
-    def fetch_part(span: tuple[int, int]) -> bytes:
-        chunks: list[bytes] = []
-        _fetch(client, where, span, chunks.append, report, config)
-        return b"".join(chunks)
-
-    with ThreadPoolExecutor(max_workers=config.max_concurrency) as pool:
-        spans = ranges(total, size)
-        window: list[Future[bytes]] = []
-        for span in spans:
-            window.append(pool.submit(fetch_part, span))
-            if len(window) >= config.max_concurrency:
-                Fileobj.write(window.pop(0).result())
-        for part in window:
-            Fileobj.write(part.result())
-
-
-def _fetch(
-    client: S3Client,
-    where: dict[str, Any],
-    span: tuple[int, int] | None,
-    write: Callable[[bytes], Any],
-    report: Callback,
-    config: TransferConfig,
-) -> None:
-    """GET an object or one range of it into `write`, resuming a broken read."""
-    start, end = span if span is not None else (0, None)
-    attempts = 0
-    while True:
-        params = dict(where)
-        if span is not None or start:
-            params["Range"] = f"bytes={start}-{'' if end is None else end}"
-        body = client.get_object(**params)["Body"]
-        try:
-            for chunk in body.iter_chunks(IO_CHUNK):
-                write(chunk)
-                start += len(chunk)
-                report(len(chunk))
-            return
-        except ServiceError:
-            attempts += 1
-            if attempts >= config.num_download_attempts:
-                raise
-        finally:
-            body.close()
+    _download(client, Bucket, Key, _Sink(Fileobj), ExtraArgs, Callback, Config)
 
 
 def download_file(
@@ -463,15 +650,16 @@ def download_file(
     Key: str,
     Filename: str | os.PathLike[str],
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object to a file: written aside, then moved into place."""
     filename = os.fspath(Filename)
     temp = _temp_name(filename)
     try:
-        with open(temp, "wb") as fileobj:
-            download_fileobj(client, Bucket, Key, fileobj, ExtraArgs, Callback, Config)
+        with open(temp, "wb", buffering=0) as fileobj:
+            sink = _Sink(fileobj, own_fd=True)
+            _download(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
         os.replace(temp, filename)
     except BaseException:
         if os.path.exists(temp):
@@ -482,62 +670,64 @@ def download_file(
 # -- async ---------------------------------------------------------------------
 
 
+async def _in_tasks(count: int, step: Callable[[], Awaitable[bool]]) -> None:
+    """Run `step` in `count` tasks until each says done; raise the first error."""
+    errors: list[Exception] = []
+
+    async def worker() -> None:
+        try:
+            while not errors and await step():
+                pass
+        except Exception as error:
+            errors.append(error)
+
+    await asyncio.gather(*(worker() for _ in range(count)))
+    if errors:
+        raise errors[0]
+
+
 async def aupload_fileobj(
     client: AsyncS3Client,
     Fileobj: IO[bytes],
     Bucket: str,
     Key: str,
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Upload a readable binary file object, in concurrent parts as tasks."""
-    config = Config or TransferConfig()
+    config = _config(Config)
     extra = checked_args(ExtraArgs, UPLOAD_ARGS)
     report = _progress(Callback)
-    size = part_size(config, _size_of(Fileobj))
-    read = asyncio.to_thread
-
-    first = await read(_read_full, Fileobj, config.multipart_threshold)
-    if len(first) < config.multipart_threshold:
+    first, multipart = await asyncio.to_thread(first_read, Fileobj, config)
+    if not multipart:
         await client.put_object(Bucket=Bucket, Key=Key, Body=first, **extra)
         report(len(first))
         return
 
+    extra = multipart_args(extra, client.meta.config.request_checksum_calculation)
+    parts = _Parts(Fileobj, first, part_size(config, _size_of(Fileobj)))
+    del first
     upload = await client.create_multipart_upload(Bucket=Bucket, Key=Key, **extra)
     upload_id = upload["UploadId"]
     common = {"Bucket": Bucket, "Key": Key, "UploadId": upload_id, **part_args(extra)}
-    slots = asyncio.Semaphore(config.max_concurrency)
     done: dict[int, dict[str, Any]] = {}
+    reading = asyncio.Lock()
 
-    async def send(number: int, data: bytes) -> None:
-        try:
-            result = await client.upload_part(PartNumber=number, Body=data, **common)
-            done[number] = completed_part(number, result)
-            report(len(data))
-        finally:
-            slots.release()
+    async def step() -> bool:
+        async with reading:
+            part = await asyncio.to_thread(parts.next)
+        if part is None:
+            return False
+        number, data = part
+        del part
+        result = await client.upload_part(PartNumber=number, Body=data, **common)
+        done[number] = completed_part(number, result)
+        report(len(data))
+        return True
 
-    tasks: list[asyncio.Task[None]] = []
     try:
-        pending = first
-        number = 0
-        while True:
-            await slots.acquire()
-            if any(t.done() and not t.cancelled() and t.exception() for t in tasks):
-                slots.release()
-                break
-            if len(pending) >= size:
-                data, pending = pending[:size], pending[size:]
-            else:
-                more = await read(_read_full, Fileobj, size - len(pending))
-                data, pending = pending + more, b""
-            if not data:
-                slots.release()
-                break
-            number += 1
-            tasks.append(asyncio.ensure_future(send(number, data)))
-        await asyncio.gather(*tasks)
+        await _in_tasks(config.max_concurrency, step)
         await client.complete_multipart_upload(
             Bucket=Bucket,
             Key=Key,
@@ -545,13 +735,13 @@ async def aupload_fileobj(
             MultipartUpload={"Parts": [done[n] for n in sorted(done)]},
             **_pick(extra, _COMPLETE_ARGS),
         )
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await client.abort_multipart_upload(
-            Bucket=Bucket, Key=Key, UploadId=upload_id, **_pick(extra, _ABORT_ARGS)
-        )
+    except BaseException as error:
+        try:
+            await client.abort_multipart_upload(
+                Bucket=Bucket, Key=Key, UploadId=upload_id, **_pick(extra, _ABORT_ARGS)
+            )
+        except Exception as failure:
+            _note_abort_failure(error, failure, upload_id)
         raise
 
 
@@ -561,12 +751,107 @@ async def aupload_file(
     Bucket: str,
     Key: str,
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Upload a file from disk, in concurrent parts as tasks."""
     with open(Filename, "rb") as fileobj:
         await aupload_fileobj(client, fileobj, Bucket, Key, ExtraArgs, Callback, Config)
+
+
+async def _afetch(
+    client: AsyncS3Client,
+    part: _Range,
+    write: Callable[[int, bytes], Any],
+    report: ProgressCallback,
+    config: TransferConfig,
+) -> None:
+    """The async twin of `_fetch`."""
+    while True:
+        try:
+            body = (await client.get_object(**part.params()))["Body"]
+        except ClientError as error:
+            changed = _changed(error)
+            if changed is None:
+                raise
+            raise changed from error
+        try:
+            async for chunk in body.iter_chunks(IO_CHUNK):
+                write(part.start, chunk)
+                part.start += len(chunk)
+                report(len(chunk))
+            return
+        except Exception as error:
+            if not part.may_resume(error, config):
+                raise
+        finally:
+            await body.close()
+
+
+async def _adownload(
+    client: AsyncS3Client,
+    Bucket: str,
+    Key: str,
+    sink: _Sink,
+    ExtraArgs: dict[str, Any] | None,
+    Callback: ProgressCallback | None,
+    Config: TransferConfig | None,
+) -> None:
+    config = _config(Config)
+    extra = checked_args(ExtraArgs, DOWNLOAD_ARGS)
+    report = _progress(Callback)
+    head = await client.head_object(Bucket=Bucket, Key=Key, **extra)
+    total = int(head.get("ContentLength", 0))
+    where = {"Bucket": Bucket, "Key": Key, "IfMatch": head["ETag"], **extra}
+    write = sink.write_at if sink.seekable else _appender(sink.fileobj)
+
+    if total < config.multipart_threshold:
+        await _afetch(client, _Range(where, None), write, report, config)
+    elif sink.seekable:
+        spans = iter(ranges(total, part_size(config, total)))
+
+        async def step() -> bool:
+            span = next(spans, None)
+            if span is None:
+                return False
+            await _afetch(client, _Range(where, span), write, report, config)
+            return True
+
+        await _in_tasks(config.max_concurrency, step)
+    else:
+        await _afetch_in_order(client, where, total, sink.fileobj, report, config)
+    sink.finish(total)
+
+
+async def _afetch_in_order(
+    client: AsyncS3Client,
+    where: dict[str, Any],
+    total: int,
+    fileobj: IO[bytes],
+    report: ProgressCallback,
+    config: TransferConfig,
+) -> None:
+    """The async twin of `_fetch_in_order`."""
+
+    async def fetch_part(span: tuple[int, int]) -> bytes:
+        chunks: list[bytes] = []
+        part = _Range(where, span)
+        await _afetch(client, part, lambda at, c: chunks.append(c), report, config)
+        return b"".join(chunks)
+
+    window: list[asyncio.Task[bytes]] = []
+    try:
+        for span in ranges(total, part_size(config, total)):
+            window.append(asyncio.ensure_future(fetch_part(span)))
+            if len(window) >= config.max_concurrency:
+                fileobj.write(await window.pop(0))
+        for task in window:
+            fileobj.write(await task)
+    except BaseException:
+        for task in window:
+            task.cancel()
+        await asyncio.gather(*window, return_exceptions=True)
+        raise
 
 
 async def adownload_fileobj(
@@ -575,63 +860,12 @@ async def adownload_fileobj(
     Key: str,
     Fileobj: IO[bytes],
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object into a writable binary file object, ranges as tasks."""
-    config = Config or TransferConfig()
-    extra = checked_args(ExtraArgs, DOWNLOAD_ARGS)
-    report = _progress(Callback)
-    head = await client.head_object(Bucket=Bucket, Key=Key, **extra)
-    total = int(head.get("ContentLength", 0))
-    where = {"Bucket": Bucket, "Key": Key, "IfMatch": head["ETag"], **extra}
-    size = total + 1 if total < config.multipart_threshold else part_size(config, total)
-    seekable = _size_of(Fileobj) is not None
-    base = Fileobj.tell() if seekable else 0
-    slots = asyncio.Semaphore(config.max_concurrency)
-
-    async def fetch_part(span: tuple[int, int] | None) -> bytes:
-        async with slots:
-            start, end = span if span is not None else (0, None)
-            chunks: list[bytes] = []
-            attempts = 0
-            while True:
-                params = dict(where)
-                if span is not None or start:
-                    params["Range"] = f"bytes={start}-{'' if end is None else end}"
-                body = (await client.get_object(**params))["Body"]
-                try:
-                    async for chunk in body.iter_chunks(IO_CHUNK):
-                        chunks.append(chunk)
-                        start += len(chunk)
-                        report(len(chunk))
-                    return b"".join(chunks)
-                except ServiceError:
-                    attempts += 1
-                    if attempts >= config.num_download_attempts:
-                        raise
-                finally:
-                    await body.close()
-
-    spans: list[tuple[int, int] | None] = (
-        [None] if total < config.multipart_threshold else list(ranges(total, size))
-    )
-    # Parts are written in order; at most max_concurrency are fetched ahead.
-    window: list[asyncio.Task[bytes]] = []
-    try:
-        for span in spans:
-            window.append(asyncio.ensure_future(fetch_part(span)))
-            if len(window) >= config.max_concurrency:
-                Fileobj.write(await window.pop(0))
-        for task in window:
-            Fileobj.write(await task)
-    except BaseException:
-        for task in window:
-            task.cancel()
-        await asyncio.gather(*window, return_exceptions=True)
-        raise
-    if seekable:
-        Fileobj.seek(base + total)
+    sink = _Sink(Fileobj)
+    await _adownload(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
 
 
 async def adownload_file(
@@ -640,17 +874,16 @@ async def adownload_file(
     Key: str,
     Filename: str | os.PathLike[str],
     ExtraArgs: dict[str, Any] | None = None,
-    Callback: Callback | None = None,
+    Callback: ProgressCallback | None = None,
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object to a file: written aside, then moved into place."""
     filename = os.fspath(Filename)
     temp = _temp_name(filename)
     try:
-        with open(temp, "wb") as fileobj:
-            await adownload_fileobj(
-                client, Bucket, Key, fileobj, ExtraArgs, Callback, Config
-            )
+        with open(temp, "wb", buffering=0) as fileobj:
+            sink = _Sink(fileobj, own_fd=True)
+            await _adownload(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
         os.replace(temp, filename)
     except BaseException:
         if os.path.exists(temp):
