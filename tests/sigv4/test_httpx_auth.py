@@ -580,3 +580,26 @@ def test_streamed_body_unsigned_when_asked_for_any_service() -> None:
         "us-east-1",
     ).add_auth(expected)
     assert sent.headers["authorization"] == expected.headers["Authorization"]
+
+
+@freeze_time(NOW)
+def test_credential_chain_as_provider_sync() -> None:
+    chain = sigv4.CredentialChain(TEMPORARY, environ={})
+    recorder = Recorder()
+    auth = SigV4Auth(chain, region="us-east-1", service="s3")
+    with client(recorder, auth=auth) as http:
+        http.put("http://bucket.s3.amazonaws.com/k", content=b"c")
+
+    assert_botocore_agrees(recorder.sent[0], b"c", credentials=TEMPORARY)
+
+
+@pytest.mark.anyio
+async def test_credential_chain_as_provider_async() -> None:
+    chain = sigv4.CredentialChain(TEMPORARY, environ={})
+    recorder = Recorder()
+    auth = SigV4Auth(chain, region="us-east-1", service="s3")
+    with freeze_time(NOW):
+        async with httpx.AsyncClient(transport=recorder, auth=auth) as http:
+            await http.put("http://bucket.s3.amazonaws.com/k", content=b"c")
+
+        assert_botocore_agrees(recorder.sent[0], b"c", credentials=TEMPORARY)
