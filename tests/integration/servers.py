@@ -5,7 +5,9 @@ and writes its log into the session's temporary directory. At session end each
 group is stopped (SIGTERM, then SIGKILL after a few seconds), whatever happened.
 The group ids are also written, one a line, to the file named by the
 environment variable LAMBDALITE_SERVER_PIDS when it is set: `scripts/test` reads
-it on exit and stops any group a crashed session left behind.
+it on exit and stops any group a crashed session left behind. The temporary
+directory goes under LAMBDALITE_SERVER_DIR when that is set, which
+`scripts/test` removes on exit.
 
 Starting never waits without bound: each server gets a fixed time to answer, and
 a server that exits or stays silent raises `ServerError` with its log's tail.
@@ -37,6 +39,7 @@ REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent.parent
 DYNALITE_CLI = ROOT / ".servers" / "node_modules" / "dynalite" / "cli.js"
 PID_FILE_VARIABLE = "LAMBDALITE_SERVER_PIDS"
+DIR_VARIABLE = "LAMBDALITE_SERVER_DIR"
 
 
 class ServerError(Exception):
@@ -90,7 +93,8 @@ class Processes:
     """The server processes of one test session, each in its own process group."""
 
     def __init__(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="lambdalite-servers-"))
+        parent = os.environ.get(DIR_VARIABLE) or None
+        self.workdir = Path(tempfile.mkdtemp(prefix="lambdalite-servers-", dir=parent))
         self._running: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._pid_file = os.environ.get(PID_FILE_VARIABLE)
 
