@@ -273,7 +273,9 @@ class Gateway:
                 timed_out = outcome.error_type == "Sandbox.Timedout"
                 answer = failure_to_http(version=self.version, timed_out=timed_out)
         took = (time.perf_counter() - started) * 1000
-        sys.stderr.write(f"{method} {target} {answer[0]} {took:.1f} ms\n")
+        # the path only: a query string may carry tokens or signatures
+        path = target.split("?", 1)[0]
+        sys.stderr.write(f"{method} {path} {answer[0]} {took:.1f} ms\n")
         return answer
 
 

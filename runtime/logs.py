@@ -4,10 +4,11 @@ Lambda keeps whatever the process writes to stdout and stderr, one log event
 per line. The loop makes both streams line-buffered so a `print` is not held
 back while the process is frozen between invocations.
 
-The `logging` module is configured only once the handler has imported it, so a
-handler that never logs does not pay for importing it. Then the root logger
-gets one handler writing to stdout, and every record carries the current
-request id (`record.aws_request_id`):
+The `logging` module is configured the moment the handler's code first
+imports it (an import hook on `sys.meta_path` runs once), so that records
+logged at import time are formatted too, and a handler that never logs does
+not pay for importing it. The root logger gets one handler writing to stdout,
+and every record carries the current request id (`record.aws_request_id`):
 
 - `AWS_LAMBDA_LOG_FORMAT=Text` (the default) writes
   `[LEVEL]<tab>timestamp<tab>request id<tab>message`, the layout of AWS's
@@ -90,6 +91,38 @@ def configure_logging() -> None:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
+
+
+def configure_logging_on_import() -> None:
+    """Configure `logging` now if imported, else right after its first import."""
+    if "logging" in sys.modules:
+        configure_logging()
+    else:
+        sys.meta_path.insert(0, _LoggingImportHook())
+
+
+class _LoggingImportHook:
+    """A finder that wraps the loading of `logging` once, then steps aside."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "logging":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return None
+        load = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            load(module)
+            configure_logging()
+
+        loader.exec_module = exec_module
+        return spec
 
 
 def _stamp_request_id(record: Any) -> bool:

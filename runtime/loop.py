@@ -391,6 +391,7 @@ def main() -> int:
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
+    logs.configure_logging_on_import()
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Fault as fault:

@@ -32,6 +32,7 @@ import os
 
 logger = logging.getLogger("app")
 logger.setLevel(logging.INFO)
+logger.warning("logged at import")
 
 
 def env(event, context):
@@ -261,6 +262,10 @@ def test_loop_text_logs_carry_request_id(task_root: Path, standin: Any) -> None:
     _level, stamp, request_id, message = info[0].split("\t")
     assert (request_id, message) == ("req-log", "info line")
     assert stamp.endswith("Z")
+    at_import = [line for line in lines if line.endswith("logged at import")]
+    assert len(at_import) == 1
+    assert at_import[0].startswith("[WARNING]\t")
+    assert at_import[0].split("\t")[2] == ""  # no invocation yet
     assert "debug line" not in out
 
 

@@ -165,6 +165,23 @@ def test_serve_timeout_and_failure_answers(slow_root: Path) -> None:
         assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
 
 
+def test_serve_log_line_leaves_query_out(slow_root: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*LAMBDALITE, "serve", "slow.handler", "--port", str(port),
+         "--task-root", str(slow_root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_listening(port, process)
+        assert post(port, b"{}", "/p?s=0&X-Amz-Signature=abc123secret")[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert b"POST /p 200" in err
+    assert b"abc123secret" not in err
+
+
 def test_serve_listens_on_loopback_by_default(square_v2: int) -> None:
     with pytest.raises(OSError):
         # a non-loopback address of this machine, if it has one, is refused
