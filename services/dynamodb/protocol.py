@@ -178,8 +178,48 @@ def parse(response: Response, ctx: Context) -> dict[str, Any]:
 
 # errors
 
-# members of an error body that boto3 copies to the top of err.response
-_ERROR_EXTRAS = ("Item", "CancellationReasons")
+# The errors DynamoDB's API reference models, and their members; boto3 copies
+# those members from the error body to the top of err.response. Unmodeled
+# errors (ValidationException, ...) carry only Error and ResponseMetadata.
+_MESSAGE_ONLY = [
+    "BackupInUseException",
+    "BackupNotFoundException",
+    "ContinuousBackupsUnavailableException",
+    "DuplicateItemException",
+    "ExportConflictException",
+    "ExportNotFoundException",
+    "GlobalTableAlreadyExistsException",
+    "GlobalTableNotFoundException",
+    "ImportConflictException",
+    "ImportNotFoundException",
+    "IndexNotFoundException",
+    "InternalServerError",
+    "InvalidExportTimeException",
+    "InvalidRestoreTimeException",
+    "ItemCollectionSizeLimitExceededException",
+    "LimitExceededException",
+    "PointInTimeRecoveryUnavailableException",
+    "PolicyNotFoundException",
+    "ReplicaAlreadyExistsException",
+    "ReplicaNotFoundException",
+    "ReplicatedWriteConflictException",
+    "ResourceInUseException",
+    "ResourceNotFoundException",
+    "TableAlreadyExistsException",
+    "TableInUseException",
+    "TableNotFoundException",
+    "TransactionConflictException",
+]
+MODELED_ERRORS: dict[str, tuple[str, ...]] = {
+    **{code: ("message",) for code in _MESSAGE_ONLY},
+    "ConditionalCheckFailedException": ("message", "Item"),
+    "IdempotentParameterMismatchException": ("Message",),
+    "ProvisionedThroughputExceededException": ("message", "ThrottlingReasons"),
+    "RequestLimitExceeded": ("message", "ThrottlingReasons"),
+    "ThrottlingException": ("message", "throttlingReasons"),
+    "TransactionCanceledException": ("Message", "CancellationReasons"),
+    "TransactionInProgressException": ("Message",),
+}
 
 
 def error(response: Response, operation_name: str) -> ClientError:
@@ -203,11 +243,9 @@ def error(response: Response, operation_name: str) -> ClientError:
         status_code=response.status,
         metadata=response.metadata(),
     )
-    for name in _ERROR_EXTRAS:
+    for name in MODELED_ERRORS.get(code, ()):
         if name in body:
             made.response[name] = body[name]
-    if "message" in body or "Message" in body:
-        made.response["message"] = str(message)
     return made
 
 

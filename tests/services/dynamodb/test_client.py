@@ -561,3 +561,20 @@ def test_importing_the_value_modules_does_not_load_httpx() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_modeled_error_members_are_botocores() -> None:
+    from services.dynamodb.protocol import MODELED_ERRORS
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    expected = {shape.name: tuple(shape.members) for shape in model.error_shapes}
+    assert expected == MODELED_ERRORS
+
+
+def test_unmodeled_errors_carry_no_extra_members(client: Any, fake: Fake) -> None:
+    fake.handler = lambda op, params, request: failure("ValidationException", "bad")
+
+    with pytest.raises(client.exceptions.ValidationException) as caught:
+        client.get_item(TableName="tbl", Key=KEY)
+
+    assert set(caught.value.response) == {"Error", "ResponseMetadata"}
