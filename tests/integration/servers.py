@@ -306,6 +306,19 @@ def _check_moto_auth(server: Server) -> None:
 # -- dynalite ------------------------------------------------------------------
 
 
+# dynalite's own cli.js takes --host from version 4 only (version 3, for
+# Debian 12's node 18, listens on every address): this launcher binds
+# 127.0.0.1 on either, with the options cli.js would pass.
+_DYNALITE_LAUNCHER = """\
+const [main, port] = process.argv.slice(1);
+const options = {createTableMs: 0, deleteTableMs: 0, updateTableMs: 0};
+const server = require(main)(options);
+server.listen(Number(port), "127.0.0.1", () => {
+  console.log("dynalite listening on 127.0.0.1:" + server.address().port);
+});
+"""
+
+
 def start_dynalite(processes: Processes) -> Server:
     """dynalite, DynamoDB's validation in node; it checks signatures' presence."""
     node = shutil.which("node")
@@ -314,20 +327,8 @@ def start_dynalite(processes: Processes) -> Server:
     if not DYNALITE_CLI.is_file():
         raise ServerError(f"{DYNALITE_CLI} is missing (scripts/install-servers)")
     port = free_port()
-    argv = [
-        node,
-        str(DYNALITE_CLI),
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--createTableMs",
-        "0",
-        "--deleteTableMs",
-        "0",
-        "--updateTableMs",
-        "0",
-    ]
+    main = str(DYNALITE_CLI.parent / "index.js")
+    argv = [node, "-e", _DYNALITE_LAUNCHER, main, str(port)]
     process, log = processes.start("dynalite", argv)
     wait_until(port_open(port), process, log, what="dynalite")
     credentials = sigv4.Credentials("AKIDDYNALITE", secrets.token_hex(8))
@@ -341,9 +342,17 @@ SWIFT_USER = ("test:tester", "testing")
 
 # The Debian scripts read /etc/swift/swift.conf; this launcher points Swift at
 # the session's own swift.conf first, then runs the server as its script would.
+# Swift logs to syslog too, through a UDP socket on every address when there is
+# no /dev/log: that handler is replaced by one that drops the records, and the
+# console copy (verbose) goes to the server's log file.
 _SWIFT_LAUNCHER = """\
+import logging
 import sys
 from swift.common import constraints, storage_policy, utils
+class NoSyslog(logging.NullHandler):
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+utils.ThreadSafeSysLogHandler = NoSyslog
 utils.set_swift_dir(sys.argv[1])
 storage_policy.reload_storage_policies()
 constraints.reload_constraints()
@@ -365,8 +374,6 @@ swift_dir = {workdir}
 devices = {workdir}/devices
 mount_check = false
 log_level = INFO
-log_udp_host = 127.0.0.1
-log_udp_port = {syslog_port}
 """
 
 _SWIFT_STORAGE_SERVER = """\
@@ -513,11 +520,8 @@ def _write_swift_config(workdir: Path, ports: dict[str, int]) -> None:
         "[storage-policy:0]\nname = gold\ndefault = yes\n"
     )
     user = "root" if os.geteuid() == 0 else _current_user()
-    syslog_port = free_port()  # datagrams to it are dropped: logs go to files
     for name in ("account", "container", "object", "proxy"):
-        text = _SWIFT_DEFAULT.format(
-            port=ports[name], user=user, workdir=workdir, syslog_port=syslog_port
-        )
+        text = _SWIFT_DEFAULT.format(port=ports[name], user=user, workdir=workdir)
         if name == "proxy":
             text += "\n" + _SWIFT_PROXY.format(
                 region=REGION, memcached_port=ports["memcached"]
