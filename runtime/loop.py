@@ -28,11 +28,13 @@ the loop stops with a message instead of retrying: on Lambda that only
 happens when the environment is being torn down.
 
 Results are JSON with these choices, deliberate and documented in the README:
-`bytes` returned as the whole result are posted as they are (as AWS's runtime
-does); `decimal.Decimal` becomes a JSON number with its exact digits (as AWS's
-runtime does; NaN becomes `NaN`); `datetime`, `date` and `time` become ISO 8601
-strings (AWS's runtime refuses them); anything else that JSON cannot hold is
-a `Runtime.MarshalError`. Non-ASCII text is sent as UTF-8, not `\\u` escapes.
+`bytes` returned as the whole result are posted as they are, and `bytes`
+inside a result become their UTF-8 text (both as AWS's runtime does);
+`decimal.Decimal` becomes a JSON number with its exact digits (as AWS's
+runtime does; NaN becomes `NaN`); `datetime`, `date` and `time` become ISO
+8601 strings (AWS's runtime refuses them); anything else that JSON cannot
+hold is a `Runtime.MarshalError`. Non-ASCII text is sent as UTF-8, not `\\u`
+escapes.
 
 `async def` handlers run to completion on one event loop kept for the life of
 the process; `asyncio` is imported only when a handler returns an awaitable.
@@ -218,6 +220,8 @@ def _encode_default(value: Any) -> Any:
             return float("nan")
         _decimals.append(str(value))
         return f"{_DECIMAL_MARK}{len(_decimals) - 1}"
+    if isinstance(value, bytes):
+        return value.decode("utf-8")  # as AWS's runtime: UTF-8 text, or an error
     datetime = sys.modules.get("datetime")
     if datetime is not None and isinstance(
         value, (datetime.datetime, datetime.date, datetime.time)

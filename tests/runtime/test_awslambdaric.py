@@ -77,6 +77,11 @@ def raw_bytes(event, context):
     return b"\\x00\\x01 raw"
 
 
+def nested_bytes(event, context):
+    bad = event.get("bad", "").encode("latin-1")
+    return {"text": "caf\\xc3\\xa9".encode("latin-1"), "bad": bad}
+
+
 def nothing(event, context):
     return None
 """
@@ -191,6 +196,14 @@ def test_awslambdaric_marshal_error_same(task_root: Path) -> None:
     aws_error, lite_error = _error(theirs[0]), _error(ours[0])
     assert aws_error["errorType"] == "Runtime.MarshalError"
     assert lite_error == {**aws_error, "requestId": ours[0].request_id}
+
+
+def test_awslambdaric_nested_bytes_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "fns.nested_bytes", [{}, {"bad": "\u00ff"}])
+    assert ours[0].json() == theirs[0].json() == {"text": "café", "bad": ""}
+    aws_error, lite_error = _error(theirs[1]), _error(ours[1])
+    assert aws_error["errorType"] == "Runtime.MarshalError"
+    assert lite_error == {**aws_error, "requestId": ours[1].request_id}
 
 
 def test_awslambdaric_bytes_and_none_results_same(task_root: Path) -> None:
