@@ -495,7 +495,13 @@ def start_swift(processes: Processes) -> Server:
         virtual_host_endpoint=f"http://localhost:{ports['proxy']}",
     )
     proxy, proxy_log = started[-1][1], started[-1][2]
-    wait_until(lambda: _swift_lists(server), proxy, proxy_log, what="swift s3api")
+    wait_until(
+        lambda: httpx.get(f"{endpoint}/healthcheck", timeout=2).status_code == 200,
+        proxy,
+        proxy_log,
+        what="swift proxy",
+    )
+    _check_swift_auth(server, proxy_log)
     return server
 
 
@@ -562,8 +568,8 @@ def _build_rings(workdir: Path, ports: dict[str, int]) -> None:
         raise ServerError(f"building the rings failed: {result.stderr[-2000:]}")
 
 
-def _swift_lists(server: Server) -> bool:
-    """s3api answers a signed ListBuckets with 200."""
+def _check_swift_auth(server: Server, log: Path) -> None:
+    """s3api answers a ListBuckets signed by `sigv4` with 200."""
     signed = sigv4.sign(
         "GET",
         f"{server.endpoint}/",
@@ -571,5 +577,9 @@ def _swift_lists(server: Server) -> bool:
         region=server.region,
         service="s3",
     )
-    answer = httpx.get(signed.url, headers=signed.headers, timeout=2)
-    return answer.status_code == 200
+    answer = httpx.get(signed.url, headers=signed.headers, timeout=10)
+    if answer.status_code != 200:
+        raise ServerError(
+            f"swift answered a signed ListBuckets with {answer.status_code}: "
+            f"{answer.text[:500]}\n{log_tail(log)}"
+        )
