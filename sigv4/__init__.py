@@ -8,7 +8,6 @@ verification, the httpx adapter) loads on first use.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from .credentials import Credentials
 from .errors import (
@@ -21,6 +20,11 @@ from .errors import (
     VerificationError,
 )
 from .signer import PresignedURL, SignedRequest, presign, sign
+
+# typing costs milliseconds at start-up; annotations need it only when checked
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Credentials",

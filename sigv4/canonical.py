@@ -34,10 +34,11 @@ repeated headers are joined with commas in the order given.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from hashlib import sha256
-from urllib.parse import quote, unquote
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -71,6 +72,25 @@ _UNRESERVED = frozenset(
 _UNRESERVED_SLASH = _UNRESERVED | {"/"}
 
 
+def quote(text: str, safe: str) -> str:
+    """urllib.parse.quote, imported on first use.
+
+    urllib.parse brings re, enum and ipaddress with it, which cost more at
+    start-up than the whole signer; a request whose names, values and path
+    are all unreserved characters never needs it.
+    """
+    from urllib.parse import quote
+
+    return quote(text, safe=safe)
+
+
+def unquote(text: str) -> str:
+    """urllib.parse.unquote (UTF-8), imported on first use like `quote`."""
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
 def uri_encode(text: str, *, keep_slash: bool = False) -> str:
     """Percent-encode every byte of UTF-8 `text` outside the unreserved set."""
     # Most names and values need no escape; checking is much cheaper than quote.
@@ -100,8 +120,17 @@ def normalize_path(path: str) -> str:
     return head + "/".join(kept) + tail
 
 
-# a "%" not followed by two hex digits is a literal percent sign, not an escape
-_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HEX = frozenset("0123456789ABCDEFabcdef")
+
+
+def _escape_lone_percents(path: str) -> str:
+    """Encode each "%" not followed by two hex digits: it is a literal "%"."""
+    head, *rest = path.split("%")
+    pieces = [head]
+    for piece in rest:
+        escape = len(piece) >= 2 and _HEX.issuperset(piece[:2])
+        pieces.append(("%" if escape else "%25") + piece)
+    return "".join(pieces)
 
 
 def s3_path(path: str) -> str:
@@ -109,7 +138,7 @@ def s3_path(path: str) -> str:
     if _UNRESERVED_SLASH.issuperset(path):
         return path or "/"
     if "%" in path:
-        path = _LONE_PERCENT.sub("%25", path)
+        path = _escape_lone_percents(path)
     return quote(path, safe="/~%")
 
 

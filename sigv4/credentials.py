@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-from typing import Any
+# typing and datetime cost milliseconds at start-up; the annotations need them
+# only when checked, and whoever hands in an expiry has imported datetime.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import datetime as _dt
+    from typing import Any
 
 
 class Credentials:
@@ -32,7 +36,9 @@ class Credentials:
 
             raise CredentialsError("an access key id and a secret key are both needed")
         if expiration is not None and expiration.tzinfo is None:
-            expiration = expiration.replace(tzinfo=_dt.timezone.utc)
+            import datetime
+
+            expiration = expiration.replace(tzinfo=datetime.timezone.utc)
         set_ = object.__setattr__
         set_(self, "access_key_id", access_key_id)
         set_(self, "secret_access_key", secret_access_key)
@@ -86,5 +92,8 @@ class Credentials:
         """True when the credentials expire within `seconds` from `now`."""
         if self.expiration is None:
             return False
-        now = now or _dt.datetime.now(_dt.timezone.utc)
+        if now is None:
+            import datetime
+
+            now = datetime.datetime.now(datetime.timezone.utc)
         return (self.expiration - now).total_seconds() < seconds

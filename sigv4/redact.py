@@ -9,8 +9,9 @@ handed to this module, so it cannot leak them.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+# typing costs milliseconds at start-up; annotations need it only when checked
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

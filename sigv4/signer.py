@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import hmac
 import time
-from collections.abc import Iterable, Mapping
 from hashlib import sha256
-from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from . import canonical as _c
 from . import redact as _r
 from .errors import InvalidExpiryError, MalformedHeaderError, SigningError
 
+# typing, collections.abc and datetime cost milliseconds at start-up; the
+# annotations need them only when checked, and a caller who hands in a datetime
+# has imported datetime already.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import datetime as _dt
+    from collections.abc import Iterable, Mapping
+
     from .credentials import Credentials
+
+    Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_EXPIRES = 604800
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3express", "s3-outposts"})
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 def is_s3(service: str) -> bool:
@@ -36,7 +39,7 @@ def is_s3(service: str) -> bool:
 def amz_date(moment: _dt.datetime) -> str:
     """The `X-Amz-Date` form of a moment: 20150830T123600Z."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(_dt.timezone.utc)
+        moment = moment.astimezone(_utc())
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -146,11 +149,11 @@ _NOT_IN_NAME = frozenset(" \t\r\n:")
 def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
     if headers is None:
         return []
-    # a dict first: the Mapping check is an ABC check, slow on the hot path
-    if type(headers) is dict or isinstance(headers, Mapping):
-        headers = headers.items()
+    # a mapping (dict, httpx.Headers...) or (name, value) pairs; hasattr, not
+    # an isinstance check against Mapping, which needs collections.abc
+    pairs = headers.items() if hasattr(headers, "items") else headers
     result = []
-    for name, value in headers:
+    for name, value in pairs:
         if not name or not _NOT_IN_NAME.isdisjoint(name):
             raise MalformedHeaderError(f"header name {name!r} is not a valid token")
         if "\n" in value or "\r" in value:
@@ -185,11 +188,19 @@ def _stamp(epoch: float) -> str:
     return _CLOCK[1]
 
 
+def _utc() -> _dt.timezone:
+    import datetime
+
+    return datetime.timezone.utc
+
+
 def _now(timestamp: _dt.datetime | None) -> _dt.datetime:
     if timestamp is None:
-        return _dt.datetime.now(_dt.timezone.utc)
+        import datetime
+
+        return datetime.datetime.now(_utc())
     if timestamp.tzinfo is None:
-        return timestamp.replace(tzinfo=_dt.timezone.utc)
+        return timestamp.replace(tzinfo=_utc())
     return timestamp
 
 
@@ -481,7 +492,7 @@ def presign(
 
     final = f"{query_string}&X-Amz-Signature={sig}"
     if token and not sign_session_token:
-        final += f"&X-Amz-Security-Token={quote(token, safe='~')}"
+        final += f"&X-Amz-Security-Token={_c.uri_encode(token)}"
     sent_path = wire_path(uri) if s3 else path
     return PresignedURL(
         method, f"{prefix}{sent_path}?{final}", given, expires, creq, to_sign, sig
