@@ -88,6 +88,7 @@ header_names = st.sampled_from(
         "My-Header",
         "Cache-Control",
         "User-Agent",
+        "traceparent",
         "Content-MD5",
     ]
 )
