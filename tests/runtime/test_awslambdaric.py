@@ -100,6 +100,10 @@ def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "fns.py").write_text(textwrap.dedent(HANDLERS))
     for name, source in INIT_MODULES.items():
         (root / name).write_text(source)
+    (root / "nested").mkdir()
+    (root / "nested" / "inner.py").write_text(
+        "def handler(event, context):\n    return {'nested': event}\n"
+    )
     return root
 
 
@@ -143,6 +147,12 @@ def test_awslambdaric_result_same(task_root: Path) -> None:
     for aws, lite in zip(theirs, ours, strict=True):
         assert aws.ok and lite.ok
         assert lite.json() == aws.json()
+
+
+def test_awslambdaric_path_form_handler_same(task_root: Path) -> None:
+    theirs, ours = run_both(task_root, "nested/inner.handler", [{"a": 1}])
+    assert theirs[0].ok
+    assert ours[0].json() == theirs[0].json() == {"nested": {"a": 1}}
 
 
 def test_awslambdaric_context_same(task_root: Path) -> None:

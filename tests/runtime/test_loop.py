@@ -52,6 +52,11 @@ async def loop_id(event, context):
     return id(asyncio.get_running_loop())
 
 
+async def async_fails(event, context):
+    await asyncio.sleep(0)
+    raise KeyError("nope")
+
+
 def dates(event, context):
     return {"when": datetime.datetime(2024, 1, 2, 3, 4, 5, 600000),
             "day": datetime.date(2024, 1, 2)}
@@ -225,6 +230,18 @@ def test_loop_async_handlers_share_one_event_loop(task_root: Path) -> None:
         ids = [api.invoke(b"{}", wait=20).json() for _ in range(3)]
     assert isinstance(ids[0], int)
     assert ids[0] == ids[1] == ids[2]
+
+
+def test_loop_async_handler_error_has_only_handler_frames(task_root: Path) -> None:
+    with LocalRuntimeAPI(
+        loop_command(), handler="fns.async_fails", task_root=str(task_root), output=-3
+    ) as api:
+        outcome = api.invoke(b"{}", wait=20)
+    error = outcome.json()
+    assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'nope'")
+    assert len(error["stackTrace"]) == 1
+    assert "in async_fails" in error["stackTrace"][0]
+    assert outcome.error_type == "KeyError"  # Lambda-Runtime-Function-Error-Type
 
 
 def test_loop_encodes_datetimes_as_iso_8601(task_root: Path) -> None:
