@@ -390,6 +390,14 @@ class LocalRuntimeAPI:
                 break
         return await invocation.future
 
+    def enqueue(self, event: bytes) -> asyncio.Future[Outcome]:
+        """Queue one invocation from the API's own loop; no task per call."""
+        if self._closing:
+            raise RuntimeError("the local Runtime API is stopped")
+        invocation = Invocation(str(uuid.uuid4()), event, {}, self.loop.create_future())
+        self._enqueue(invocation)
+        return invocation.future
+
     def invoke(
         self,
         event: bytes,
