@@ -74,6 +74,34 @@ def presigned_url(
     return signed.url
 
 
+def presigned_post(
+    ctx: Context,
+    credentials: sigv4.Credentials,
+    bucket: str,
+    key: str,
+    fields: dict[str, Any] | None,
+    conditions: list[Any] | None,
+    expires_in: int,
+) -> dict[str, Any]:
+    """boto3's generate_presigned_post result for the client's bucket URL."""
+    url, region = _ops.object_url(ctx, bucket)
+    try:
+        signed = sigv4.presign_post(
+            url,
+            bucket,
+            key,
+            credentials=credentials,
+            region=region,
+            fields=fields,
+            conditions=conditions,
+            expires=expires_in,
+        )
+    except sigv4.SigningError as exc:
+        raise ParamValidationError(str(exc)) from exc
+    result: dict[str, Any] = signed.as_dict()
+    return result
+
+
 class S3Client(SyncClient):
     """A sync S3 client; build it with `services.client("s3", ...)`."""
 
@@ -177,10 +205,25 @@ class S3Client(SyncClient):
             HttpMethod,
         )
 
-    def generate_presigned_post(self, Bucket: str, Key: str, **kwargs: Any) -> Any:
-        """Not yet: presigned POST needs sigv4's POST policy signer."""
-        # TODO(#4): presigned POST once sigv4 ships its POST policy signer
-        raise NotImplementedError("generate_presigned_post is not implemented yet")
+    def generate_presigned_post(
+        self,
+        Bucket: str,
+        Key: str,
+        Fields: dict[str, Any] | None = None,
+        Conditions: list[Any] | None = None,
+        ExpiresIn: int = 3600,
+    ) -> dict[str, Any]:
+        """A presigned POST: the form's `url` and `fields`, as boto3 returns."""
+        executor = self._executor
+        return presigned_post(
+            executor.ctx,
+            executor.credentials.get(),
+            Bucket,
+            Key,
+            Fields,
+            Conditions,
+            ExpiresIn,
+        )
 
     # -- transfers (services/s3/transfer.py)
 
@@ -302,6 +345,26 @@ class AsyncS3Client(AsyncClient):
             Params,
             ExpiresIn,
             HttpMethod,
+        )
+
+    async def generate_presigned_post(
+        self,
+        Bucket: str,
+        Key: str,
+        Fields: dict[str, Any] | None = None,
+        Conditions: list[Any] | None = None,
+        ExpiresIn: int = 3600,
+    ) -> dict[str, Any]:
+        """A presigned POST: the form's `url` and `fields`, as boto3 returns."""
+        executor = self._executor
+        return presigned_post(
+            executor.ctx,
+            executor.credentials.get(),
+            Bucket,
+            Key,
+            Fields,
+            Conditions,
+            ExpiresIn,
         )
 
     # -- transfers (services/s3/transfer.py)
