@@ -9,8 +9,9 @@ take invocations from one queue, so N workers serve N invocations at a time.
 
 - `GET /runtime/invocation/next` waits for the next queued invocation and
   hands it out with Lambda's headers: request id, deadline, invoked function
-  ARN, trace id, and the client context, Cognito identity and tenant id when
-  the caller gave them.
+  ARN, trace id, a fresh `Lambda-Runtime-Invocation-Id` (which runtimes echo
+  back on their answer), and the client context, Cognito identity and tenant
+  id when the caller gave them.
 - `POST .../invocation/{id}/response` and `.../error` answer it (202). A
   response over 6291556 bytes is refused with 413 and the invocation fails with
   `Function.ResponseSizeTooLarge`, as on Lambda.
@@ -54,6 +55,7 @@ API = "/2018-06-01/runtime"
 MAX_RESPONSE_BYTES = 6291556
 MAX_REQUEST_HEAD = 65536
 ERROR_TYPE_HEADER = "lambda-runtime-function-error-type"
+INVOCATION_ID_HEADER = "lambda-runtime-invocation-id"
 
 
 @dataclass
@@ -68,6 +70,8 @@ class Outcome:
     """`Unhandled` when the invocation failed (Lambda's `X-Amz-Function-Error`)."""
     error_type: str | None = None
     """The `Lambda-Runtime-Function-Error-Type` the runtime posted, if any."""
+    echoed_invocation_id: bool | None = None
+    """Whether the runtime's answer carried back `Lambda-Runtime-Invocation-Id`."""
 
     @property
     def ok(self) -> bool:
@@ -89,6 +93,7 @@ class Invocation:
     future: asyncio.Future[Outcome]
     worker: Worker | None = None
     timer: asyncio.TimerHandle | None = None
+    invocation_id: str = ""
 
 
 @dataclass
@@ -499,6 +504,7 @@ class LocalRuntimeAPI:
     def _hand_out(self, connection: _RuntimeProtocol, invocation: Invocation) -> None:
         worker = connection.worker
         invocation.worker = worker
+        invocation.invocation_id = str(uuid.uuid4())
         worker.current = invocation
         deadline = time.time() + self.timeout
         invocation.timer = self.loop.call_at(
@@ -510,6 +516,7 @@ class LocalRuntimeAPI:
             ("Lambda-Runtime-Deadline-Ms", str(int(deadline * 1000))),
             ("Lambda-Runtime-Invoked-Function-Arn", self.function_arn()),
             ("Lambda-Runtime-Trace-Id", _trace_id()),
+            ("Lambda-Runtime-Invocation-Id", invocation.invocation_id),
         ]
         headers.extend(invocation.headers.items())
         connection.parked = False
@@ -538,6 +545,7 @@ class LocalRuntimeAPI:
             )
         worker.current = None
         _cancel(invocation)
+        echoed = _header(headers, INVOCATION_ID_HEADER) == invocation.invocation_id
 
         if kind == "error":
             outcome = Outcome(
@@ -545,6 +553,7 @@ class LocalRuntimeAPI:
                 body,
                 function_error="Unhandled",
                 error_type=_header(headers, ERROR_TYPE_HEADER),
+                echoed_invocation_id=echoed,
             )
             self._answer(invocation, outcome)
             return _accepted()
@@ -571,7 +580,8 @@ class LocalRuntimeAPI:
                 },
             )
         content_type = _header(headers, "content-type") or "application/json"
-        self._answer(invocation, Outcome(request_id, body, content_type))
+        outcome = Outcome(request_id, body, content_type, echoed_invocation_id=echoed)
+        self._answer(invocation, outcome)
         return _accepted()
 
 

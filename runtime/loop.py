@@ -63,6 +63,9 @@ MAX_RESPONSE_BYTES = 6291556
 """Lambda's limit on a synchronous response (its "6 MB"), in bytes."""
 
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
+"""Sent with newer invocations; echoed on the answer so that Lambda can refuse
+an answer that belongs to an invocation which has since timed out."""
 
 
 class Fault(Exception):
@@ -310,15 +313,20 @@ class Loop:
             payload, content_type = encode_result(result)
         except Fault as fault:
             error = error_object(fault.message, fault.error_type, [], request_id)
-            return self.error_request(request_id, error), 0
+            return self.error_request(request_id, error, headers), 0
         except Exception as exc:
-            return self.error_request(request_id, exception_object(exc, request_id)), 0
+            error = exception_object(exc, request_id)
+            return self.error_request(request_id, error, headers), 0
 
+        answer_headers = {"Content-Type": content_type}
+        invocation_id = headers.get("lambda-runtime-invocation-id")
+        if invocation_id is not None:
+            answer_headers[INVOCATION_ID_HEADER] = invocation_id
         post = self.connection.message(
             "POST",
             f"{API}/invocation/{request_id}/response",
             payload,
-            {"Content-Type": content_type},
+            answer_headers,
         )
         return post, len(payload)
 
@@ -342,16 +350,22 @@ class Loop:
             asyncio.set_event_loop(self._event_loop)
         return self._event_loop.run_until_complete(awaitable)
 
-    def error_request(self, request_id: str, error: dict[str, Any]) -> bytes:
+    def error_request(
+        self, request_id: str, error: dict[str, Any], headers: dict[str, str]
+    ) -> bytes:
         """Log a failed invocation; the request that posts its error object."""
         import json
 
         logs.log_error(error)
+        answer_headers = {ERROR_TYPE_HEADER: error["errorType"]}
+        invocation_id = headers.get("lambda-runtime-invocation-id")
+        if invocation_id is not None:
+            answer_headers[INVOCATION_ID_HEADER] = invocation_id
         return self.connection.message(
             "POST",
             f"{API}/invocation/{request_id}/error",
             json.dumps(error, ensure_ascii=False).encode("utf-8", "surrogatepass"),
-            {ERROR_TYPE_HEADER: error["errorType"]},
+            answer_headers,
         )
 
     def refused(self, status: int, answer: bytes) -> None:

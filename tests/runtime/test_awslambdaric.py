@@ -155,6 +155,13 @@ def test_awslambdaric_path_form_handler_same(task_root: Path) -> None:
     assert ours[0].json() == theirs[0].json() == {"nested": {"a": 1}}
 
 
+def test_awslambdaric_invocation_id_echoed_by_both(task_root: Path) -> None:
+    for handler in ("fns.echo", "fns.fails"):
+        theirs, ours = run_both(task_root, handler, [{}])
+        assert theirs[0].echoed_invocation_id is True
+        assert ours[0].echoed_invocation_id is True
+
+
 def test_awslambdaric_context_same(task_root: Path) -> None:
     client_context = json.dumps(
         {
