@@ -58,6 +58,9 @@ def json_format() -> bool:
 
 def unbuffer_streams() -> None:
     """Make stdout and stderr flush at every line."""
+    # TODO(#3): use the framed telemetry descriptor (_LAMBDA_TELEMETRY_LOG_FD)
+    # when AWS's managed runtime passes one, so that a multi-line record stays
+    # one CloudWatch event instead of one per line.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
