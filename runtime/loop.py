@@ -101,7 +101,7 @@ def exception_object(error: BaseException, request_id: str = "") -> dict[str, An
     import traceback
 
     frames = traceback.extract_tb(error.__traceback__)
-    here = os.path.dirname(__file__)
+    here = os.path.dirname(__file__) + os.sep
     start = 0
     while start < len(frames) and _is_ours(frames[start].filename, here):
         start += 1
@@ -242,8 +242,20 @@ def encode_result(result: Any) -> tuple[bytes, str]:
         import json
 
         _encoder = json.JSONEncoder(ensure_ascii=False, default=_encode_default)
+    text = _encode_with(_encoder, result)
     try:
-        text: str = _encoder.encode(result)
+        return text.encode("utf-8"), "application/json"
+    except UnicodeEncodeError:
+        # a lone surrogate has no UTF-8 form: send \\u escapes instead
+        import json
+
+        ascii_encoder = json.JSONEncoder(default=_encode_default)
+        return _encode_with(ascii_encoder, result).encode(), "application/json"
+
+
+def _encode_with(encoder: Any, result: Any) -> str:
+    try:
+        text: str = encoder.encode(result)
     except (TypeError, ValueError, RecursionError) as exc:
         raise Fault(
             "Runtime.MarshalError", f"Unable to marshal response: {exc}"
@@ -253,7 +265,7 @@ def encode_result(result: Any) -> tuple[bytes, str]:
         _decimals.clear()
     for index, digits in enumerate(found):
         text = text.replace(f'"\\u0000lambdalite-decimal:{index}"', digits, 1)
-    return text.encode("utf-8", "surrogatepass"), "application/json"
+    return text
 
 
 # the loop --------------------------------------------------------------------
@@ -364,7 +376,7 @@ class Loop:
         return self.connection.message(
             "POST",
             f"{API}/invocation/{request_id}/error",
-            json.dumps(error, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+            json.dumps(error).encode(),
             answer_headers,
         )
 
@@ -389,7 +401,7 @@ def post_init_error(connection: Connection, error: dict[str, Any]) -> None:
     connection.request(
         "POST",
         f"{API}/init/error",
-        json.dumps(error, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+        json.dumps(error).encode(),
         {ERROR_TYPE_HEADER: error["errorType"]},
     )
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from runtime.local import LocalRuntimeAPI, loop_command
+from tests.conftest import missing
 
 HANDLERS = """
 import asyncio
@@ -358,3 +359,41 @@ def test_loop_import_is_lean() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_loop_encode_result_choices() -> None:
+    import decimal
+
+    from runtime.loop import Fault, encode_result
+
+    assert encode_result(b"\x00raw") == (b"\x00raw", "application/unknown")
+    assert encode_result(
+        {"d": decimal.Decimal("1.10"), "n": [decimal.Decimal("NaN")]}
+    ) == (
+        b'{"d": 1.10, "n": [NaN]}',
+        "application/json",
+    )
+    try:  # AWS's own marshaller is the truth for decimals
+        from awslambdaric.lambda_runtime_marshaller import to_json
+    except ImportError:
+        missing("awslambdaric is not installed")
+    for text in ("-0.5E-7", "1E+30", "123456789.123456789123456789", "-0", "Infinity"):
+        value = {"v": decimal.Decimal(text)}
+        assert encode_result(value)[0].decode() == to_json(value)
+    assert encode_result({"u": "żółw"})[0] == '{"u": "żółw"}'.encode()
+    # a lone surrogate cannot be UTF-8: the whole body falls back to \u escapes
+    assert (
+        encode_result({"s": "\ud800", "u": "é"})[0]
+        == b'{"s": "\\ud800", "u": "\\u00e9"}'
+    )
+    # a string that merely looks like the internal marker is left alone
+    assert (
+        encode_result(["\x00lambdalite-decimal:0"])[0]
+        == b'["\\u0000lambdalite-decimal:0"]'
+    )
+    with pytest.raises(Fault) as caught:
+        encode_result({"s": {1}})
+    assert caught.value.error_type == "Runtime.MarshalError"
+    assert caught.value.message == (
+        "Unable to marshal response: Object of type set is not JSON serializable"
+    )
