@@ -169,6 +169,19 @@ def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     return canonical_query_encoded([(_encode(k), _encode(v)) for k, v in pairs])
 
 
+# what a query string may hold when it needs neither decoding nor encoding
+_PLAIN_QUERY = _UNRESERVED | {"=", "&"}
+
+
+def canonical_query_string(query: str) -> str:
+    """The canonical query string of a query string as sent."""
+    if not _PLAIN_QUERY.issuperset(query):
+        return canonical_query(query_pairs(query))
+    # already encoded as the canonical form wants: only sort
+    pairs = sorted([piece.partition("=")[::2] for piece in query.split("&") if piece])
+    return "&".join([f"{k}={v}" for k, v in pairs])
+
+
 def canonical_query_encoded(pairs: Iterable[tuple[str, str]]) -> str:
     """The canonical query string of (name, value) pairs already URI-encoded."""
     return "&".join([f"{k}={v}" for k, v in sorted(pairs)])
@@ -189,10 +202,12 @@ def canonical_headers(
         if key in unsigned:
             continue
         value = " ".join(value.split())
-        previous = grouped.get(key)
-        grouped[key] = value if previous is None else f"{previous},{value}"
+        if key in grouped:
+            grouped[key] += "," + value
+        else:
+            grouped[key] = value
     names = sorted(grouped)
-    block = "".join(f"{name}:{grouped[name]}\n" for name in names)
+    block = "".join([f"{name}:{grouped[name]}\n" for name in names])
     return block, ";".join(names)
 
 

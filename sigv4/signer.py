@@ -17,10 +17,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import datetime as _dt
     from collections.abc import Iterable, Mapping
+    from hashlib import _Hash
 
     from .credentials import Credentials
 
     Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+    _Pads = tuple[_Hash, _Hash]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_EXPIRES = 604800
@@ -75,25 +77,36 @@ def signing_key_uncached(secret: str, date: str, region: str, service: str) -> b
 
 
 # Keyed on (access key id, date, region, service). The secret is kept beside the
-# key only to notice a different secret presented under the same access key id;
-# the HMAC already keyed with the signing key is kept to be copied, which skips
-# the key set-up on every signature.
-_KEY_CACHE: dict[tuple[str, str, str, str], tuple[str, bytes, hmac.HMAC]] = {}
+# key only to notice a different secret presented under the same access key id.
+# Beside the key are its two HMAC pads already hashed (RFC 2104: the inner
+# hash starts with key XOR 0x36.., the outer with key XOR 0x5c..); copying
+# them saves the key set-up of every signature.
+_KEY_CACHE: dict[tuple[str, str, str, str], tuple[str, bytes, _Pads]] = {}
 _KEY_CACHE_SIZE = 256
+
+
+def _pads(key: bytes) -> _Pads:
+    block = key.ljust(64, b"\0")  # a 32-byte key fits SHA-256's 64-byte block
+    inner = sha256(bytes(byte ^ 0x36 for byte in block))
+    outer = sha256(bytes(byte ^ 0x5C for byte in block))
+    return inner, outer
 
 
 def _cached_key(
     credentials: Credentials, date: str, region: str, service: str
-) -> tuple[str, bytes, hmac.HMAC]:
+) -> tuple[str, bytes, _Pads]:
     cache_key = (credentials.access_key_id, date, region, service)
     secret = credentials.secret_access_key
     entry = _KEY_CACHE.get(cache_key)
-    if entry is not None and hmac.compare_digest(entry[0], secret):
+    # the same string object is the same secret; otherwise compare in constant time
+    if entry is not None and (
+        entry[0] is secret or hmac.compare_digest(entry[0], secret)
+    ):
         return entry
     key = signing_key_uncached(secret, date, region, service)
     if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
         _KEY_CACHE.clear()
-    entry = (secret, key, hmac.new(key, digestmod=sha256))
+    entry = (secret, key, _pads(key))
     _KEY_CACHE[cache_key] = entry
     return entry
 
@@ -114,9 +127,12 @@ def _signature(
     credentials: Credentials, date: str, region: str, service: str, to_sign: str
 ) -> str:
     """`signature` under the cached signing key of credentials and scope."""
-    mac = _cached_key(credentials, date, region, service)[2].copy()
-    mac.update(to_sign.encode())
-    return mac.hexdigest()
+    inner_pad, outer_pad = _cached_key(credentials, date, region, service)[2]
+    inner = inner_pad.copy()
+    inner.update(to_sign.encode())
+    outer = outer_pad.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 # -- requests ----------------------------------------------------------------
@@ -124,10 +140,13 @@ def _signature(
 
 def host_header(url: str) -> str:
     """The Host header for a URL: port only when not the scheme's default."""
-    scheme, _, rest = url.partition("://")
-    for mark in "/?#":
-        rest = rest.partition(mark)[0]
-    netloc = rest.rpartition("@")[2]
+    return _host(_split_url(url)[0])
+
+
+def _host(prefix: str) -> str:
+    """The Host header for the part of a URL before its path."""
+    scheme, _, netloc = prefix.partition("://")
+    netloc = netloc.rpartition("@")[2]
     if netloc.startswith("["):
         host, _, port = netloc[1:].partition("]")
         host, port = f"[{host.lower()}]", port[1:]
@@ -364,7 +383,7 @@ def sign(
         given.append((name, value))
     added = [("X-Amz-Date", stamp)]
     if host is None:
-        added.insert(0, ("Host", host_header(url)))
+        added.insert(0, ("Host", _host(prefix)))
     token = credentials.session_token
     if token and sign_session_token:
         added.append(("X-Amz-Security-Token", token))
@@ -384,7 +403,7 @@ def sign(
 
     # canonical request
     uri = _c.canonical_uri(path, s3=s3, normalize=normalize_path)
-    query_string = _c.canonical_query(_c.query_pairs(query)) if query else ""
+    query_string = _c.canonical_query_string(query)
     every = given + added
     block, signed_names = _c.canonical_headers(every, unsigned=unsigned_headers)
     creq = _c.canonical_request(
@@ -454,7 +473,7 @@ def presign(
     # headers to sign
     given = _header_list(headers)
     if _has(given, "host") is None:
-        given.insert(0, ("Host", host_header(url)))
+        given.insert(0, ("Host", _host(prefix)))
     block, signed_names = _c.canonical_headers(given, unsigned=unsigned_headers)
 
     # query
