@@ -255,8 +255,9 @@ def _check_signed_names(
     must = {"x-amz-content-sha256"}
     if claim.expires is None:
         must.add("x-amz-date" if "x-amz-date" in present else "date")
-    for name in sorted(must & present - set(names)):
-        raise UnsignedHeaderError(f"the {name} header must be signed")
+    unsigned = sorted(must & present - set(names))
+    if unsigned:
+        raise UnsignedHeaderError(f"the {unsigned[0]} header must be signed")
     missing = [n for n in names if n not in present]
     if missing:
         raise SignatureMismatchError(
