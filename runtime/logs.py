@@ -14,8 +14,9 @@ and every record carries the current request id (`record.aws_request_id`):
   `[LEVEL]<tab>timestamp<tab>request id<tab>message`, the layout of AWS's
   Python runtime; the root logger keeps Python's default WARNING level.
 - `AWS_LAMBDA_LOG_FORMAT=JSON` writes one JSON object per line with
-  `timestamp`, `level`, `message`, `logger` and `requestId` (and `errorType`,
-  `errorMessage`, `stackTrace` when a record carries an exception), and
+  `timestamp` (with milliseconds), `level`, `message`, `logger` and
+  `requestId` (and `errorType`, `errorMessage`, `stackTrace`, `location` when
+  a record carries an exception), the keys AWS's Python runtime writes, and
   `AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) sets the root
   level. As on Lambda, the level variable applies to JSON logs only.
 """
@@ -152,7 +153,7 @@ class _JSONFormatter:
     def format(self, record: Any) -> str:
         line: dict[str, Any] = {
             "timestamp": timestamp(record.created),
-            "level": "WARN" if record.levelname == "WARNING" else record.levelname,
+            "level": record.levelname,
             "message": record.getMessage(),
             "logger": record.name,
             "requestId": getattr(record, "aws_request_id", request_id),
@@ -160,6 +161,7 @@ class _JSONFormatter:
         if tenant_id is not None:
             line["tenantId"] = tenant_id
         if record.exc_info and record.exc_info[1] is not None:
+            line["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
             import traceback
 
             kind, error, trace = record.exc_info
@@ -179,17 +181,27 @@ def log_error(error: dict[str, Any]) -> None:
         line = {
             "timestamp": timestamp(time.time()),
             "level": "ERROR",
-            "message": error.get("errorMessage", ""),
+            "errorMessage": error.get("errorMessage", ""),
             "errorType": error.get("errorType", ""),
             "stackTrace": error.get("stackTrace", []),
             "requestId": error.get("requestId", request_id),
         }
         text = json.dumps(line, ensure_ascii=False)
     else:
-        # "\r" keeps a multi-line trace in one CloudWatch event
+        # "\r" keeps a multi-line trace in one CloudWatch event, and no-break
+        # spaces keep its indentation, as AWS's Python runtime writes it
         text = f"[ERROR] {error.get('errorType')}: {error.get('errorMessage')}"
-        trace = [str(frame).rstrip("\n") for frame in error.get("stackTrace") or []]
-        if trace:
-            text += "\rTraceback (most recent call last):\r" + "\r".join(trace)
+        lines = [
+            _keep_indent(line)
+            for frame in error.get("stackTrace") or []
+            for line in str(frame).rstrip("\n").split("\n")
+        ]
+        if lines:
+            text += "\rTraceback (most recent call last):\r" + "\r".join(lines)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+def _keep_indent(line: str) -> str:
+    stripped = line.lstrip(" ")
+    return "\u00a0" * (len(line) - len(stripped)) + stripped

@@ -86,6 +86,22 @@ def nothing(event, context):
     return None
 """
 
+LOGGED = """
+import logging
+log = logging.getLogger("app")
+log.warning("at import")
+
+
+def handler(event, context):
+    log.warning("hello %s", 1)
+    log.info("filtered out unless the level says so")
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        log.exception("failed")
+    raise ValueError("handler failed")
+"""
+
 INIT_MODULES = {
     "syntax_bad.py": "def handler(event, context)\n    return 1\n",
     "raises_at_import.py": "raise RuntimeError('broken at import')\n",
@@ -100,6 +116,7 @@ def task_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "fns.py").write_text(textwrap.dedent(HANDLERS))
     for name, source in INIT_MODULES.items():
         (root / name).write_text(source)
+    (root / "logged.py").write_text(LOGGED)
     (root / "nested").mkdir()
     (root / "nested" / "inner.py").write_text(
         "def handler(event, context):\n    return {'nested': event}\n"
@@ -263,3 +280,60 @@ def test_awslambdaric_init_error_same(
     assert aws_error["errorType"] == error_type
     assert lite_error == aws_error
     assert ours[0].error_type == theirs[0].error_type == error_type
+
+
+def logs_of_both(task_root: Path, env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The lines each loop wrote while serving one invocation of logged.handler."""
+    lines = []
+    for command in (_awslambdaric("logged.handler"), loop_command()):
+        out = task_root / "out.log"
+        with out.open("wb") as sink:
+            api = LocalRuntimeAPI(
+                command,
+                handler="logged.handler",
+                task_root=str(task_root),
+                output=sink.fileno(),
+                env=env,
+            )
+            with api:
+                assert not api.invoke(b"{}", wait=30).ok
+        lines.append(out.read_bytes().decode().rstrip("\n").split("\n"))
+    return lines[0], lines[1]
+
+
+def test_awslambdaric_json_logs_same(task_root: Path) -> None:
+    env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN"}
+    theirs, ours = logs_of_both(task_root, env)
+
+    def records(lines: list[str]) -> list[dict[str, Any]]:
+        found = []
+        for line in lines:
+            record = json.loads(line)
+            assert record.pop("timestamp").endswith("Z")
+            record["requestId"] = bool(record["requestId"])
+            found.append(record)
+        return found
+
+    assert records(ours) == records(theirs)
+    assert len(theirs) == 4  # import, hello, failed, the handler's error
+
+
+def test_awslambdaric_text_logs_same(task_root: Path) -> None:
+    theirs, ours = logs_of_both(task_root, {})
+
+    def shape(lines: list[str]) -> list[list[str]]:
+        shaped = []
+        for line in lines:
+            fields = line.split("\t")
+            if len(fields) == 4:  # [LEVEL] time request-id message
+                fields[1] = fields[1][:2] + "..." + fields[1][-1]
+                fields[2] = str(bool(fields[2]))
+            shaped.append(fields)
+        return shaped
+
+    # awslambdaric ends a record with a traceback without a newline, which
+    # glues the next line to it; compare the records up to that point, and
+    # the handler's error event, which is the last line of both
+    assert shape(ours)[:2] == shape(theirs)[:2]
+    assert theirs[-1].endswith(ours[-1])  # theirs has the glued prefix
+    assert ours[-1].startswith("[ERROR] ValueError: handler failed\rTraceback")
