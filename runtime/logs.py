@@ -12,13 +12,16 @@ and every record carries the current request id (`record.aws_request_id`):
 
 - `AWS_LAMBDA_LOG_FORMAT=Text` (the default) writes
   `[LEVEL]<tab>timestamp<tab>request id<tab>message`, the layout of AWS's
-  Python runtime; the root logger keeps Python's default WARNING level.
+  Python runtime.
 - `AWS_LAMBDA_LOG_FORMAT=JSON` writes one JSON object per line with
   `timestamp` (with milliseconds), `level`, `message`, `logger` and
   `requestId` (and `errorType`, `errorMessage`, `stackTrace`, `location` when
-  a record carries an exception), the keys AWS's Python runtime writes, and
-  `AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) sets the root
-  level. As on Lambda, the level variable applies to JSON logs only.
+  a record carries an exception), the keys AWS's Python runtime writes.
+
+`AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL; TRACE counts
+as DEBUG) sets the root logger's level in either format, as AWS's Python
+runtime does (Lambda itself sets it only with JSON logs); without it the root
+logger keeps Python's default, WARNING.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ configured = False
 """Whether the `logging` module has been configured."""
 
 _LEVELS = {
-    "TRACE": 5,
+    "TRACE": 10,
     "DEBUG": 10,
     "INFO": 20,
     "WARN": 30,
@@ -87,11 +90,11 @@ def configure_logging() -> None:
     root = logging.getLogger()
     if json_format():
         handler.setFormatter(_JSONFormatter())  # type: ignore[arg-type]
-        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
-        if level in _LEVELS:
-            root.setLevel(_LEVELS[level])
     else:
         handler.setFormatter(_text_formatter())
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    if level in _LEVELS:
+        root.setLevel(_LEVELS[level])
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)

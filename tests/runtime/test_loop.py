@@ -308,6 +308,16 @@ def test_loop_json_logs_and_level_filter(task_root: Path, standin: Any) -> None:
     )
 
 
+def test_loop_log_level_applies_to_text_logs(task_root: Path, standin: Any) -> None:
+    server = standin([invocation("req-level", {})])
+    process = start_loop(
+        task_root, "fns.logs", server.address, AWS_LAMBDA_LOG_LEVEL="TRACE"
+    )
+    out, _ = serve_all(server, process)
+    debug = [line for line in out.splitlines() if line.startswith("[DEBUG]")]
+    assert [line.split("\t")[3] for line in debug] == ["debug line"]
+
+
 def test_loop_sigterm_while_waiting_exits_cleanly(
     task_root: Path, standin: Any
 ) -> None:
