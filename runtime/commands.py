@@ -223,7 +223,9 @@ class Gateway:
         try:
             while True:
                 try:
-                    request = await read_request(reader, max_body=10 * 1024 * 1024)
+                    request = await read_request(
+                        reader, max_body=10 * 1024 * 1024, writer=writer
+                    )
                 except BadRequest as exc:
                     body = json.dumps({"message": str(exc)}).encode()
                     write_response(writer, 400, _CLOSE_JSON, body)

@@ -731,9 +731,16 @@ class BadRequest(Exception):
 
 
 async def read_request(
-    reader: asyncio.StreamReader, *, max_body: int = 64 * 1024 * 1024
+    reader: asyncio.StreamReader,
+    *,
+    max_body: int = 64 * 1024 * 1024,
+    writer: asyncio.StreamWriter | None = None,
 ) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
-    """Read one request: method, target, headers, body; None at a clean EOF."""
+    """Read one request: method, target, headers, body; None at a clean EOF.
+
+    With `writer`, a request that says `Expect: 100-continue` (curl does for
+    bodies over 1 KiB) gets its interim `100 Continue` before the body is read.
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -757,6 +764,9 @@ async def read_request(
         headers.append((name.strip(), value.strip()))
 
     # body
+    expect = (_header(headers, "expect") or "").lower()
+    if writer is not None and expect == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     length = _header(headers, "content-length")
     if length is not None:
         if not length.isdigit() or int(length) > max_body:

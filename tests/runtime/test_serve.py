@@ -106,6 +106,23 @@ def test_serve_square_bad_input_400(square_v2: int, body: bytes) -> None:
     assert isinstance(json.loads(answer), dict)
 
 
+def test_serve_answers_expect_100_continue_at_once(square_v2: int) -> None:
+    body = json.dumps({"number": 12, "padding": "x" * 4096}).encode()
+    with socket.create_connection(("127.0.0.1", square_v2), timeout=5) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        interim = sock.recv(1024)  # within the socket timeout, not after curl's 1 s
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = b""
+        while not answer.endswith(b"}"):
+            answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b'{"result":144}')
+
+
 def test_serve_keeps_connection_alive(square_v2: int) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", square_v2, timeout=20)
     for number in range(5):
