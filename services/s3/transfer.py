@@ -27,9 +27,12 @@ Sync and async share the plan (`part_size`, `checked_args`, `_Parts`,
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
+import hashlib
 import logging
 import os
+import stat
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -303,6 +306,114 @@ class _Parts:
         return self._number, data
 
 
+class _Slice:
+    """A read-only window on `length` bytes of a file from `offset`.
+
+    Read with pread, so parts of one file go up from many threads at once
+    without sharing a file position, and no part is held in memory.
+    """
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd = fd
+        self._offset = offset
+        self._length = length
+        self._position = 0
+
+    def read(self, amount: int = -1) -> bytes:
+        """Up to `amount` bytes (all that is left when negative)."""
+        left = self._length - self._position
+        if amount < 0 or amount > left:
+            amount = left
+        data = os.pread(self._fd, amount, self._offset + self._position)
+        self._position += len(data)
+        return data
+
+    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
+        """Move within the window, as a file's seek does."""
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position}.get(whence, self._length)
+        self._position = min(max(base + position, 0), self._length)
+        return self._position
+
+    def tell(self) -> int:
+        """The position within the window."""
+        return self._position
+
+    def seekable(self) -> bool:
+        """True: a retry rewinds the window."""
+        return True
+
+    def readable(self) -> bool:
+        """True."""
+        return True
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class _FileParts:
+    """An upload's parts as windows on a regular file: nothing read ahead."""
+
+    def __init__(self, fd: int, start: int, total: int, size: int) -> None:
+        self._fd = fd
+        self._spans = iter(
+            [
+                (n + 1, start + offset, min(size, total - offset))
+                for n, offset in enumerate(range(0, total, size))
+            ]
+        )
+
+    def next(self) -> tuple[int, _Slice] | None:
+        """The next part's number and window, or None after the last."""
+        span = next(self._spans, None)
+        if span is None:
+            return None
+        number, offset, length = span
+        return number, _Slice(self._fd, offset, length)
+
+
+def _regular_fd(fileobj: IO[bytes]) -> int | None:
+    """The descriptor of a regular file, whose parts can be read in place."""
+    try:
+        fd = fileobj.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _content_md5(body: _Slice | bytes) -> str:
+    """Content-MD5 of a part, so the server checks what arrived."""
+    digest = hashlib.md5(usedforsecurity=False)
+    if isinstance(body, bytes):
+        digest.update(body)
+    else:
+        while chunk := body.read(1 << 20):
+            digest.update(chunk)
+        body.seek(0)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def part_md5(body: _Slice | bytes, common: dict[str, Any]) -> dict[str, str]:
+    """ContentMD5 for a part read in place, unless a checksum already goes.
+
+    A part held as bytes has its SHA-256 signed; a window on a file goes as
+    an unsigned payload, so the server is given its MD5 to check instead.
+    """
+    if isinstance(body, bytes) or "ChecksumAlgorithm" in common:
+        return {}
+    return {"ContentMD5": _content_md5(body)}
+
+
+def upload_parts(
+    fileobj: IO[bytes], first: bytes, config: TransferConfig
+) -> _Parts | _FileParts:
+    """Where the parts come from: windows on a regular file, else reads."""
+    total = _size_of(fileobj)
+    fd = _regular_fd(fileobj) if total is not None and not first else None
+    if fd is None or total is None:
+        return _Parts(fileobj, first, part_size(config, total))
+    return _FileParts(fd, fileobj.tell(), total, part_size(config, total))
+
+
 def _note_abort_failure(
     error: BaseException, failure: Exception, upload_id: str
 ) -> None:
@@ -397,12 +508,13 @@ class _Sink:
             self.fileobj.seek(self.base + total)
 
 
-def _release_part() -> None:
+def _release_part(body: _Slice | bytes) -> None:
     # httpx ties each response to its stream in a reference cycle, and the
-    # response holds the request and so the part's bytes: without a collection
+    # response holds the request and so a part's bytes: without a collection
     # they would outlive the part and memory would grow with the file. The
     # cycle is fresh, so collecting the young generations frees it cheaply.
-    gc.collect(1)
+    if isinstance(body, bytes):
+        gc.collect(1)
 
 
 def _temp_name(filename: str) -> str:
@@ -484,7 +596,7 @@ def upload_fileobj(
         return
 
     extra = multipart_args(extra, client.meta.config.request_checksum_calculation)
-    parts = _Parts(Fileobj, first, part_size(config, _size_of(Fileobj)))
+    parts = upload_parts(Fileobj, first, config)
     del first
     upload = client.create_multipart_upload(Bucket=Bucket, Key=Key, **extra)
     upload_id = upload["UploadId"]
@@ -497,12 +609,13 @@ def upload_fileobj(
             part = parts.next()
         if part is None:
             return False
-        number, data = part
+        number, body = part
         del part
-        result = client.upload_part(PartNumber=number, Body=data, **common)
+        md5 = part_md5(body, common)
+        result = client.upload_part(PartNumber=number, Body=body, **md5, **common)
         done[number] = completed_part(number, result)
-        report(len(data))
-        _release_part()
+        report(len(body))
+        _release_part(body)
         return True
 
     try:
@@ -716,7 +829,7 @@ async def aupload_fileobj(
         return
 
     extra = multipart_args(extra, client.meta.config.request_checksum_calculation)
-    parts = _Parts(Fileobj, first, part_size(config, _size_of(Fileobj)))
+    parts = upload_parts(Fileobj, first, config)
     del first
     upload = await client.create_multipart_upload(Bucket=Bucket, Key=Key, **extra)
     upload_id = upload["UploadId"]
@@ -729,12 +842,13 @@ async def aupload_fileobj(
             part = await asyncio.to_thread(parts.next)
         if part is None:
             return False
-        number, data = part
+        number, body = part
         del part
-        result = await client.upload_part(PartNumber=number, Body=data, **common)
+        md5 = await asyncio.to_thread(part_md5, body, common)
+        result = await client.upload_part(PartNumber=number, Body=body, **md5, **common)
         done[number] = completed_part(number, result)
-        report(len(data))
-        _release_part()
+        report(len(body))
+        _release_part(body)
         return True
 
     try:
