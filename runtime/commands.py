@@ -264,7 +264,10 @@ class Gateway:
         except ValueError as exc:
             answer = 400, _JSON, json.dumps({"message": str(exc)}).encode()
         else:
-            outcome = await self.api.invoke_async(json.dumps(event).encode())
+            try:
+                outcome = await self.api.invoke_async(json.dumps(event).encode())
+            except RuntimeError:  # the local Runtime API is stopping
+                return failure_to_http(version=self.version)
             if outcome.ok:
                 answer = result_to_http(outcome.payload, version=self.version)
             else:

@@ -22,9 +22,10 @@ take invocations from one queue, so N workers serve N invocations at a time.
   A process that exits while it holds an invocation has that invocation
   answered with `Runtime.ExitError`: an invocation is never dropped.
 
-A worker that dies before it ever asked for work (an init failure) is started
-again only when an invocation is waiting, and each such failure answers one
-waiting invocation, so a broken handler cannot make the workers spin.
+A worker that dies without holding an invocation is started again only when
+an invocation is waiting; one that died before it ever asked for work (an
+init failure) answers one waiting invocation with its init error each time.
+So a broken handler cannot make the workers spin.
 
 The server speaks HTTP/1.1 with keep-alive, and listens on 127.0.0.1 only.
 """
@@ -306,9 +307,17 @@ class LocalRuntimeAPI:
                 ),
             )
 
-        # a healthy worker is replaced at once; a failed init waits for work
-        if worker.reached_next or worker.killed_for_timeout:
+        # replaced at once after a timeout or a crash that cost an invocation;
+        # otherwise only when there is work, so that a process that keeps
+        # dying without taking work cannot make the workers spin
+        if worker.killed_for_timeout or held is not None:
             await self._spawn(worker)
+            return
+        if worker.reached_next:
+            if self._pending:
+                await self._spawn(worker)
+            else:
+                worker.dormant = True
             return
         if self._pending:
             waiting = self._pending.popleft()
@@ -401,6 +410,13 @@ class LocalRuntimeAPI:
             raise RuntimeError("the local Runtime API is stopped")
         invocation = Invocation(str(uuid.uuid4()), event, {}, self.loop.create_future())
         self._enqueue(invocation)
+        for worker in self.workers:
+            if worker.dormant:
+                worker.dormant = False
+                spawn = asyncio.ensure_future(self._spawn(worker))
+                self._watchers.add(spawn)
+                spawn.add_done_callback(self._watchers.discard)
+                break
         return invocation.future
 
     def invoke(

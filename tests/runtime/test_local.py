@@ -29,6 +29,17 @@ def sleepy(event, context):
     return {"pid": os.getpid()}
 
 
+def _exit_soon():
+    time.sleep(0.2)
+    os._exit(9)
+
+
+if os.environ.get("EXIT_WHILE_IDLE"):
+    import threading
+
+    threading.Thread(target=_exit_soon, daemon=True).start()
+
+
 def dies(event, context):
     if event.get("die"):
         os._exit(7)
@@ -101,6 +112,18 @@ def test_local_init_error_answers_invocation_without_spinning(task_root: Path) -
             "requestId": "",
             "stackTrace": [],
         }
+
+
+def test_local_worker_dying_while_idle_does_not_respawn_in_a_loop(
+    task_root: Path,
+) -> None:
+    with api_for(task_root, "fns.sleepy", env={"EXIT_WHILE_IDLE": "1"}) as api:
+        time.sleep(1.5)  # the process reaches /next, then dies idle after 0.2 s
+        assert len(api.workers[0].startup_seconds) == 1
+        assert api.workers[0].dormant
+        outcome = api.invoke(b"{}", wait=20)  # work starts a fresh process
+    assert outcome.ok
+    assert len(api.workers[0].startup_seconds) == 2
 
 
 def test_local_workers_serve_concurrently(task_root: Path) -> None:
