@@ -17,9 +17,11 @@ already percent-encoded by whoever built it. Two rules then apply.
   slashes collapsed) and URI-encodes it once more, "%" included, which is the
   "encode twice" rule of the specification.
 * S3 signs the path exactly as sent: no normalisation (a key may hold `//`, `.`
-  or `..`), and no second encoding. Characters the caller left raw (a space,
-  UTF-8, `+`, a `%` that starts no `%XX` escape) are encoded once, existing
-  `%XX` escapes are kept, and the signed request carries that path so what is
+  or `..`), and no second encoding. S3 decodes the path it receives and
+  URI-encodes the bytes again, so the signer does the same: characters the
+  caller left raw (a space, UTF-8, `+`, a `%` that starts no `%XX` escape) are
+  encoded once, existing escapes are decoded and encoded in the canonical form
+  (`%41` signs as `A`), and the signed request carries that path so what is
   signed is what is sent; only `.` and `..` segments travel as `%2E`, because
   HTTP clients drop them and S3 decodes them back (`signer.wire_path`).
 
@@ -120,26 +122,14 @@ def normalize_path(path: str) -> str:
     return head + "/".join(kept) + tail
 
 
-_HEX = frozenset("0123456789ABCDEFabcdef")
-
-
-def _escape_lone_percents(path: str) -> str:
-    """Encode each "%" not followed by two hex digits: it is a literal "%"."""
-    head, *rest = path.split("%")
-    pieces = [head]
-    for piece in rest:
-        escape = len(piece) >= 2 and _HEX.issuperset(piece[:2])
-        pieces.append(("%" if escape else "%25") + piece)
-    return "".join(pieces)
-
-
 def s3_path(path: str) -> str:
     """The path as S3 signs and receives it: raw characters encoded once."""
     if _UNRESERVED_SLASH.issuperset(path):
         return path or "/"
-    if "%" in path:
-        path = _escape_lone_percents(path)
-    return quote(path, safe="/~%")
+    from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+    # decode to the key's bytes (a lone "%" stays a "%"), then encode once
+    return quote_from_bytes(unquote_to_bytes(path), safe="/~")
 
 
 def canonical_uri(path: str, *, s3: bool, normalize: bool = True) -> str:
