@@ -150,27 +150,52 @@ def _text_formatter() -> Any:
     return formatter
 
 
+_RECORD_FIELDS = frozenset(
+    {
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename",
+        "module", "exc_info", "exc_text", "stack_info", "lineno", "funcName",
+        "created", "msecs", "relativeCreated", "thread", "threadName",
+        "processName", "process", "taskName", "aws_request_id", "tenant_id",
+    }
+)  # fmt: skip
+"""LogRecord's own attributes; any other attribute came from `extra=`."""
+
+
 class _JSONFormatter:
-    """One JSON object per record; an object, not a logging subclass, to stay lazy."""
+    """One JSON object per record; an object, not a logging subclass, to stay lazy.
+
+    As AWS's Python runtime: a dict logged without arguments stays a JSON
+    object, `extra=` fields join the record, levels round down to the standard
+    names, and keys without a value are left out.
+    """
 
     def format(self, record: Any) -> str:
+        import logging
+
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        message = record.msg
+        if not (isinstance(message, dict) and not record.args):
+            message = record.getMessage()
         line: dict[str, Any] = {
             "timestamp": timestamp(record.created),
-            "level": record.levelname,
-            "message": record.getMessage(),
+            "level": logging.getLevelName(level),
+            "message": message,
             "logger": record.name,
             "requestId": getattr(record, "aws_request_id", request_id),
         }
         if tenant_id is not None:
             line["tenantId"] = tenant_id
         if record.exc_info and record.exc_info[1] is not None:
-            line["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
             import traceback
 
             kind, error, trace = record.exc_info
             line["errorType"] = kind.__name__
             line["errorMessage"] = str(error)
             line["stackTrace"] = traceback.format_list(traceback.extract_tb(trace))
+            line["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and key not in line and value is not None:
+                line[key] = value
         import json
 
         return json.dumps(line, default=str, ensure_ascii=False)
