@@ -393,6 +393,7 @@ class _Loop:
             service=self.service.signing_name,
             timestamp=_dt.datetime.now(_dt.timezone.utc) + self.skew,
             unsigned_payload=request.unsigned_payload,
+            payload_hash=getattr(request.body, "payload_sha256", None),
             sign_payload_header=self.service.sign_payload_header,
         )
         if log.isEnabledFor(logging.DEBUG):

@@ -27,7 +27,6 @@ Sync and async share the plan (`part_size`, `checked_args`, `_Parts`,
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
 import hashlib
 import logging
@@ -53,7 +52,8 @@ MiB = KiB * KiB
 MIN_PART = 5 * MiB
 MAX_PART = 5 * 1024 * MiB
 MAX_PARTS = 10000
-IO_CHUNK = 256 * KiB
+IO_CHUNK = 64 * KiB
+IO_HASH = 1 * MiB
 
 # Parameters a caller may pass through ExtraArgs, as boto3 allows.
 UPLOAD_ARGS = frozenset(
@@ -310,7 +310,9 @@ class _Slice:
     """A read-only window on `length` bytes of a file from `offset`.
 
     Read with pread, so parts of one file go up from many threads at once
-    without sharing a file position, and no part is held in memory.
+    without sharing a file position, and no part is held in memory. Its
+    SHA-256, read ahead, is the payload hash the part is signed with, so the
+    server checks the bytes that arrive just as for a part sent as bytes.
     """
 
     def __init__(self, fd: int, offset: int, length: int) -> None:
@@ -318,6 +320,15 @@ class _Slice:
         self._offset = offset
         self._length = length
         self._position = 0
+        self.payload_sha256: str | None = None
+
+    def hash_payload(self) -> None:
+        """Compute `payload_sha256`, which the signer signs as it would bytes'."""
+        digest = hashlib.sha256()
+        for start in range(0, self._length, IO_HASH):
+            amount = min(IO_HASH, self._length - start)
+            digest.update(os.pread(self._fd, amount, self._offset + start))
+        self.payload_sha256 = digest.hexdigest()
 
     def read(self, amount: int = -1) -> bytes:
         """Up to `amount` bytes (all that is left when negative)."""
@@ -380,27 +391,10 @@ def _regular_fd(fileobj: IO[bytes]) -> int | None:
         return None
 
 
-def _content_md5(body: _Slice | bytes) -> str:
-    """Content-MD5 of a part, so the server checks what arrived."""
-    digest = hashlib.md5(usedforsecurity=False)
-    if isinstance(body, bytes):
-        digest.update(body)
-    else:
-        while chunk := body.read(1 << 20):
-            digest.update(chunk)
-        body.seek(0)
-    return base64.b64encode(digest.digest()).decode()
-
-
-def part_md5(body: _Slice | bytes, common: dict[str, Any]) -> dict[str, str]:
-    """ContentMD5 for a part read in place, unless a checksum already goes.
-
-    A part held as bytes has its SHA-256 signed; a window on a file goes as
-    an unsigned payload, so the server is given its MD5 to check instead.
-    """
-    if isinstance(body, bytes) or "ChecksumAlgorithm" in common:
-        return {}
-    return {"ContentMD5": _content_md5(body)}
+def prepare_part(body: _Slice | bytes) -> None:
+    """Hash a window on a file ahead of signing (bytes are hashed as signed)."""
+    if isinstance(body, _Slice):
+        body.hash_payload()
 
 
 def upload_parts(
@@ -611,8 +605,8 @@ def upload_fileobj(
             return False
         number, body = part
         del part
-        md5 = part_md5(body, common)
-        result = client.upload_part(PartNumber=number, Body=body, **md5, **common)
+        prepare_part(body)
+        result = client.upload_part(PartNumber=number, Body=body, **common)
         done[number] = completed_part(number, result)
         report(len(body))
         _release_part(body)
@@ -844,8 +838,8 @@ async def aupload_fileobj(
             return False
         number, body = part
         del part
-        md5 = await asyncio.to_thread(part_md5, body, common)
-        result = await client.upload_part(PartNumber=number, Body=body, **md5, **common)
+        await asyncio.to_thread(prepare_part, body)
+        result = await client.upload_part(PartNumber=number, Body=body, **common)
         done[number] = completed_part(number, result)
         report(len(body))
         _release_part(body)

@@ -79,6 +79,7 @@ class FakeS3:
         self.etags: dict[str, str] = {}
         self.uploads: dict[str, dict[int, tuple[str, bytes]]] = {}
         self.part_writes: dict[int, int] = {}
+        self.part_hashes: dict[int, str] = {}
         self.log: list[tuple[str, str, dict[str, list[str]]]] = []
         self.completed: list[list[int]] = []
         self.aborted: list[str] = []
@@ -100,7 +101,7 @@ class FakeS3:
         if method == "POST" and "uploads" in query:
             return self.create(key)
         if method == "PUT" and "uploadId" in query:
-            return self.part(query, self.body(request))
+            return self.part(query, self.body(request), request)
         if method == "POST" and "uploadId" in query:
             return self.complete(key, query["uploadId"][0], request.read())
         if method == "DELETE" and "uploadId" in query:
@@ -154,14 +155,18 @@ class FakeS3:
         )
         return httpx.Response(200, content=body.encode())
 
-    def part(self, query: dict[str, list[str]], data: bytes) -> httpx.Response:
+    def part(
+        self, query: dict[str, list[str]], data: bytes, request: httpx.Request
+    ) -> httpx.Response:
         upload = self.uploads.get(query["uploadId"][0])
         if upload is None:
             return s3_error(404, "NoSuchUpload")
         number = int(query["partNumber"][0])
+        request_hash = request.headers.get("x-amz-content-sha256", "")
         digest = hashlib.md5(data).digest() if self.keep else data
         etag = f'"{digest.hex()}"'
         upload[number] = (etag, data if self.keep else digest)
+        self.part_hashes[number] = request_hash
         self.part_writes[number] = self.part_writes.get(number, 0) + 1
         return httpx.Response(200, headers={"ETag": etag})
 
@@ -308,6 +313,11 @@ def test_upload_file_multipart_parts_and_etag(
     assert fake.names() == ["POST upload"] + ["PUT part"] * 4 + ["POST complete"]
     assert fake.completed == [[1, 2, 3, 4]]
     assert sum(moved) == len(data)
+    # parts stream from the file, yet each is signed with its SHA-256
+    assert fake.part_hashes == {
+        n + 1: hashlib.sha256(data[n * PART : (n + 1) * PART]).hexdigest()
+        for n in range(4)
+    }
 
 
 def test_failed_part_aborts_the_upload_and_raises_the_typed_error(
