@@ -61,20 +61,16 @@ def credentialer(
 
 
 def _chain_provider() -> Any:
-    """A provider over `sigv4.default_credentials`, refreshed before expiry."""
-    cache: list[sigv4.Credentials] = []
+    """The `resolve` of a `sigv4.default_credentials()` chain, made on first use."""
+    chain: list[Any] = []
 
     def provide() -> sigv4.Credentials:
-        if cache and not cache[0].expires_within(300):
-            return cache[0]
-        try:
-            found = sigv4.default_credentials()
-        except AttributeError as exc:  # pragma: no cover - chain not shipped
-            raise sigv4.NoCredentialsError("no credentials were found") from exc
-        creds: sigv4.Credentials = (
-            found.credentials() if hasattr(found, "credentials") else found
-        )
-        cache[:] = [creds]
+        if not chain:
+            try:
+                chain.append(sigv4.default_credentials())
+            except (AttributeError, ImportError) as exc:  # pragma: no cover
+                raise sigv4.NoCredentialsError("no credentials were found") from exc
+        creds: sigv4.Credentials = chain[0].resolve()
         return creds
 
     return provide

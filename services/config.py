@@ -215,14 +215,12 @@ def resolve_region(
 
         found = sigv4.resolve_region()
     except (AttributeError, ImportError):  # pragma: no cover - chain not there
-        found = None
-    except Exception:
-        found = None
-    if found:
-        return str(found)
-    from sigv4 import NoRegionError
+        from sigv4 import NoRegionError
 
-    raise NoRegionError("no region given: pass region_name or set AWS_REGION")
+        raise NoRegionError(
+            "no region given: pass region_name or set AWS_REGION"
+        ) from None
+    return str(found)
 
 
 def _host_ok(region: str) -> bool:
