@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import _socket
 
+from .errors import RuntimeAPIError as RuntimeAPIError
+
 _CRLF = b"\r\n"
 
 TYPE_CHECKING = False
@@ -25,10 +27,6 @@ if TYPE_CHECKING:
 
     Response: TypeAlias = "tuple[int, dict[str, str], bytes]"
 _HEAD_END = b"\r\n\r\n"
-
-
-class RuntimeAPIError(Exception):
-    """The Runtime API could not be reached, or broke the protocol."""
 
 
 class Connection:

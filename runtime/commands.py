@@ -16,6 +16,11 @@ import sys
 from typing import Any
 
 from . import package
+from .errors import BadRequest, LocalAPIStoppedError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .local import LocalRuntimeAPI
 
 DEFAULT_TIMEOUT = 3.0
 """Lambda's default function timeout, in seconds."""
@@ -40,12 +45,18 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     serve = sub.add_parser(
         "serve",
         help="serve a handler behind a local API Gateway",
-        description="Serve HANDLER behind a local API Gateway on 127.0.0.1: each "
+        description="Serve HANDLER behind a local API Gateway (on 127.0.0.1 "
+        "unless --host says otherwise): each "
         "HTTP request becomes an HTTP API (2.0) or REST API (1.0) event handled "
         "by lambdalite's loop in worker processes.",
     )
     serve.add_argument("handler", metavar="HANDLER")
-    serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; a non-loopback address "
+        "makes the dev server reachable from the network)",
+    )
     serve.add_argument("--port", type=int, default=3000, help="default 3000")
     serve.add_argument(
         "--format",
@@ -89,6 +100,19 @@ def worker_command(runtime: str, handler: str) -> list[str]:
     return [sys.executable, "-m", "runtime"]
 
 
+def _local_api(args: argparse.Namespace, **options: Any) -> LocalRuntimeAPI:
+    from .local import LocalRuntimeAPI
+
+    return LocalRuntimeAPI(
+        worker_command(args.runtime, args.handler),
+        handler=args.handler,
+        task_root=args.task_root,
+        timeout=args.timeout,
+        function_name=_function_name(args.handler),
+        **options,
+    )
+
+
 def _check(args: argparse.Namespace) -> str | None:
     if args.timeout <= 0:
         return f"--timeout must be positive, not {args.timeout:g}"
@@ -99,14 +123,28 @@ def _check(args: argparse.Namespace) -> str | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine's loopback interface only.
+
+    `localhost` counts (RFC 6761 keeps it on the loopback); any other name,
+    and the empty host (every interface), does not.
+    """
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _function_name(handler: str) -> str:
     return handler.rsplit(".", 1)[0].replace("/", "-").replace(".", "-") or "local"
 
 
 def run_invoke(args: argparse.Namespace) -> int:
     """`lambdalite invoke`: one event, one child process, the outcome printed."""
-    from .local import LocalRuntimeAPI
-
     problem = _check(args)
     if problem:
         print(f"lambdalite invoke: {problem}", file=sys.stderr)
@@ -127,15 +165,7 @@ def run_invoke(args: argparse.Namespace) -> int:
         print(f"lambdalite invoke: the event is not JSON: {exc}", file=sys.stderr)
         return 2
 
-    api = LocalRuntimeAPI(
-        worker_command(args.runtime, args.handler),
-        handler=args.handler,
-        task_root=args.task_root,
-        timeout=args.timeout,
-        function_name=_function_name(args.handler),
-        output=sys.stderr.fileno(),
-    )
-    with api:
+    with _local_api(args, output=sys.stderr.fileno()) as api:
         outcome = api.invoke(event, wait=args.timeout + 30)
     sys.stdout.buffer.write(outcome.payload + b"\n")
     sys.stdout.flush()
@@ -147,21 +177,18 @@ def run_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from .local import LocalRuntimeAPI
-
     problem = _check(args)
     if problem:
         print(f"lambdalite serve: {problem}", file=sys.stderr)
         return 2
+    if not is_loopback(args.host):
+        print(
+            f"lambdalite serve: warning: --host {args.host!r} is not a loopback "
+            "address: the dev server is reachable from the network",
+            file=sys.stderr,
+        )
 
-    api = LocalRuntimeAPI(
-        worker_command(args.runtime, args.handler),
-        handler=args.handler,
-        task_root=args.task_root,
-        workers=args.workers,
-        timeout=args.timeout,
-        function_name=_function_name(args.handler),
-    )
+    api = _local_api(args, workers=args.workers)
     version = "1.0" if args.format == "v1" else "2.0"
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
@@ -215,7 +242,7 @@ class Gateway:
     async def _connection(self, reader: Any, writer: Any) -> None:
         import asyncio
 
-        from .local import BadRequest, read_request, write_response
+        from .local import read_request, write_response
 
         task = asyncio.current_task()
         self._tasks.add(task)
@@ -261,12 +288,12 @@ class Gateway:
             event = http_to_event(
                 method, target, headers, body, version=self.version, source_ip=source_ip
             )
-        except ValueError as exc:
+        except BadRequest as exc:
             answer = 400, _JSON, json.dumps({"message": str(exc)}).encode()
         else:
             try:
                 outcome = await self.api.invoke_async(json.dumps(event).encode())
-            except RuntimeError:  # the local Runtime API is stopping
+            except LocalAPIStoppedError:
                 return failure_to_http(version=self.version)
             if outcome.ok:
                 answer = result_to_http(outcome.payload, version=self.version)

@@ -18,11 +18,9 @@ names are case-insensitive everywhere; `Headers.get_all` and
 `QueryParameters.get_all` give every value of a repeated name (for 2.0 events,
 whose values API Gateway joined with commas, the comma-separated parts).
 
-Errors::
-
-    EventError (ValueError)
-    ├── UnknownEventError   the dict is none of the shapes above
-    └── BodyError           the body is not valid base64, UTF-8 or JSON
+A dict that is none of these shapes raises `UnknownEventError`, a body that
+is not valid base64, UTF-8 or JSON raises `BodyError`; both are `EventError`s
+(see `runtime.errors`).
 """
 
 from __future__ import annotations
@@ -36,6 +34,8 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
+from .errors import BodyError, EventError, UnknownEventError
+
 __all__ = [
     "BodyError",
     "EventError",
@@ -48,18 +48,6 @@ __all__ = [
     "event_kind",
     "request",
 ]
-
-
-class EventError(ValueError):
-    """An HTTP event could not be read."""
-
-
-class UnknownEventError(EventError):
-    """The event is not an API Gateway, ALB or function URL event."""
-
-
-class BodyError(EventError):
-    """The event's body is not what was asked for (base64, UTF-8 or JSON)."""
 
 
 class EventKind(enum.Enum):

@@ -43,6 +43,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import BadRequest
+from .errors import MalformedResultError as MalformedResultError
+
 _MONTHS = (
     "Jan", "Feb", "Mar", "Apr", "May", "Jun",
     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -72,10 +75,6 @@ _V1_RESULT_KEYS = frozenset(
 HttpResponse = tuple[int, list[tuple[str, str]], bytes]
 
 
-class MalformedResultError(ValueError):
-    """The handler's result is not a response API Gateway can send."""
-
-
 # ---------------------------------------------------------------- requests
 
 
@@ -103,11 +102,11 @@ def http_to_event(
     if version not in ("1.0", "2.0"):
         raise ValueError(f"payload format version must be 1.0 or 2.0, not {version!r}")
     if not method or not method.isascii() or not method.isalpha():
-        raise ValueError(f"not an HTTP method: {method!r}")
+        raise BadRequest(f"not an HTTP method: {method!r}")
 
     raw_path, _, raw_query = target.partition("?")
     if not raw_path.startswith("/"):
-        raise ValueError(f"request target must start with '/': {target!r}")
+        raise BadRequest(f"request target must start with '/': {target!r}")
     path = urllib.parse.unquote(raw_path)
     query = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
     request_id = request_id or str(uuid.uuid4())

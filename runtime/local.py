@@ -49,6 +49,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import BadRequest as BadRequest
+from .errors import LocalAPIStoppedError
+
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
@@ -386,7 +389,7 @@ class LocalRuntimeAPI:
     ) -> Outcome:
         """Queue one invocation and wait for its outcome (on the API's loop)."""
         if self._closing:
-            raise RuntimeError("the local Runtime API is stopped")
+            raise LocalAPIStoppedError("the local Runtime API is stopped")
         headers = {}
         if client_context is not None:
             headers["Lambda-Runtime-Client-Context"] = client_context
@@ -407,7 +410,7 @@ class LocalRuntimeAPI:
     def enqueue(self, event: bytes) -> asyncio.Future[Outcome]:
         """Queue one invocation from the API's own loop; no task per call."""
         if self._closing:
-            raise RuntimeError("the local Runtime API is stopped")
+            raise LocalAPIStoppedError("the local Runtime API is stopped")
         invocation = Invocation(str(uuid.uuid4()), event, {}, self.loop.create_future())
         self._enqueue(invocation)
         for worker in self.workers:
@@ -740,10 +743,6 @@ _JSON_TYPE = [("Content-Type", "application/json")]
 
 
 # HTTP/1.1 on asyncio streams ---------------------------------------------------
-
-
-class BadRequest(Exception):
-    """The peer sent something that is not an HTTP/1.1 request."""
 
 
 async def read_request(

@@ -48,8 +48,10 @@ import os
 import sys
 
 from . import logs
-from ._http import Connection, RuntimeAPIError
+from ._http import Connection
 from .context import ClientContext, CognitoIdentity, LambdaContext
+from .errors import Fault as Fault
+from .errors import RuntimeAPIError as RuntimeAPIError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a start-up millisecond; annotations are lazy
@@ -66,18 +68,6 @@ ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 INVOCATION_ID_HEADER = "Lambda-Runtime-Invocation-Id"
 """Sent with newer invocations; echoed on the answer so that Lambda can refuse
 an answer that belongs to an invocation which has since timed out."""
-
-
-class Fault(Exception):
-    """A failure the runtime itself reports, with one of Lambda's error types."""
-
-    def __init__(
-        self, error_type: str, message: str, trace: list[str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-        self.trace = trace or []
 
 
 class _Terminated(BaseException):

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import PackageError as PackageError
+
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 PLATFORMS = ("manylinux2014_x86_64", "manylinux2014_aarch64")
 OPTIONAL_PACKAGES = ("sigv4", "services")
@@ -105,10 +107,6 @@ fi
 export PYTHONPATH="$task_root${{PYTHONPATH:+:$PYTHONPATH}}"
 exec "$python" -m runtime
 """
-
-
-class PackageError(Exception):
-    """The deployment zip could not be built; the message says why."""
 
 
 @dataclass

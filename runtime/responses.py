@@ -16,9 +16,8 @@ Bytes bodies are base64-encoded with `isBase64Encoded: true`; text bodies go
 as they are. `json_response` serialises a value and sets
 `Content-Type: application/json` unless told otherwise.
 
-Errors::
-
-    ResponseError (ValueError)   status out of range, bad header, body type
+A status out of range, a bad header or a body of the wrong type raises
+`ResponseError` (see `runtime.errors`).
 """
 
 from __future__ import annotations
@@ -29,16 +28,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .errors import ResponseError
 from .events import EventKind, HttpRequest, event_kind
 
 __all__ = ["ResponseError", "json_response", "response"]
 
 HeaderValues = str | Sequence[str]
 Target = Mapping[str, Any] | HttpRequest | EventKind
-
-
-class ResponseError(ValueError):
-    """A response could not be built from what was given."""
 
 
 def response(

@@ -1,0 +1,85 @@
+"""`lambdalite serve --host`: loopback by default, a warning for anything else.
+
+Nothing here binds a socket: the local Runtime API is replaced by a stand-in
+that stops the command as soon as it is built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runtime import local
+from runtime.cli import build_parser, main
+from runtime.commands import is_loopback
+
+WARNING = "the dev server is reachable from the network"
+
+
+class _Stop(Exception):
+    pass
+
+
+class _NoAPI:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise _Stop
+
+
+def test_serve_host_defaults_to_loopback() -> None:
+    args = build_parser().parse_args(["serve", "fns.handler"])
+    assert args.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1.2.3", True),  # all of 127.0.0.0/8 is loopback (RFC 1122)
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LocalHost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),  # asyncio binds every interface for an empty host
+        ("192.168.1.10", False),
+        ("10.0.0.1", False),
+        ("fe80::1", False),
+        ("example.com", False),
+    ],
+)
+def test_serve_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])
+def test_serve_warns_for_non_loopback_host(
+    host: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(local, "LocalRuntimeAPI", _NoAPI)
+    with pytest.raises(_Stop):
+        main(["serve", "fns.handler", "--host", host, "--task-root", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if WARNING in line]
+    assert len(lines) == 1
+    assert host in lines[0]
+    assert lines[0].startswith("lambdalite serve: warning:")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_serve_quiet_for_loopback_host(
+    host: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(local, "LocalRuntimeAPI", _NoAPI)
+    with pytest.raises(_Stop):
+        main(["serve", "fns.handler", "--host", host, "--task-root", str(tmp_path)])
+
+    assert WARNING not in capsys.readouterr().err
