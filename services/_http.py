@@ -1,17 +1,20 @@
 """httpx clients for the executors: one pool per client, TLS context built lazily.
 
 Building an `httpx.Client` the ordinary way loads the CA bundle into a new TLS
-context (tens of milliseconds), even for an `http://` endpoint. Here the
-transport is picked per scheme on first use: `http://` never builds a TLS
-context; `https://` gets one verified context, built once per process and
-shared by every client. Verification stays on; proxies from the environment,
-pooling and timeouts are httpx's own.
+context (tens of milliseconds), even for an `http://` endpoint. Here no TLS
+context is built until the first https connection opens; then one verified
+context is built per process and shared by every client. Sync clients use
+`services._transport.FastTransport` (http.client underneath, no httpcore);
+async clients use httpx's own transport, picked per scheme on first use.
+Verification stays on; proxies from the environment and timeouts are
+httpx's own.
 """
 
 from __future__ import annotations
 
 import ssl
 import threading
+from http.cookiejar import CookieJar
 from typing import Any
 
 import httpx
@@ -39,33 +42,6 @@ def _plain_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class _SchemeTransport(httpx.BaseTransport):
-    """One httpx transport per scheme, made when that scheme is first used."""
-
-    def __init__(self, limits: httpx.Limits) -> None:
-        self._limits = limits
-        self._by_scheme: dict[str, httpx.BaseTransport] = {}
-        self._lock = threading.Lock()
-
-    def _make(self, scheme: str) -> httpx.BaseTransport:
-        with self._lock:
-            made = self._by_scheme.get(scheme)
-            if made is None:
-                verify = tls_context() if scheme == "https" else _plain_context()
-                made = httpx.HTTPTransport(verify=verify, limits=self._limits)
-                self._by_scheme[scheme] = made
-            return made
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        scheme = request.url.scheme
-        transport = self._by_scheme.get(scheme) or self._make(scheme)
-        return transport.handle_request(request)
-
-    def close(self) -> None:
-        for transport in list(self._by_scheme.values()):
-            transport.close()
-
-
 class _AsyncSchemeTransport(httpx.AsyncBaseTransport):
     """The async twin of `_SchemeTransport`."""
 
@@ -89,6 +65,16 @@ class _AsyncSchemeTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
+class _NoCookies(CookieJar):
+    """AWS APIs set no cookies: skip httpx's per-response cookie extraction."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
+
+
 def _timeout(settings: Resolved) -> httpx.Timeout:
     return httpx.Timeout(
         connect=settings.connect_timeout,
@@ -105,11 +91,16 @@ def _limits(settings: Resolved) -> httpx.Limits:
 
 def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
     """The httpx.Client (one connection pool) for a sync service client."""
-    transport = extra.pop("transport", None) or _SchemeTransport(_limits(settings))
+    transport = extra.pop("transport", None)
+    if transport is None:
+        from ._transport import FastTransport
+
+        transport = FastTransport(max_keepalive=settings.max_pool_connections)
     return httpx.Client(
         transport=transport,
         timeout=_timeout(settings),
         headers=HEADERS,
+        cookies=_NoCookies(),
         follow_redirects=False,
         **extra,
     )
@@ -122,6 +113,7 @@ def async_client(settings: Resolved, **extra: Any) -> httpx.AsyncClient:
         transport=transport,
         timeout=_timeout(settings),
         headers=HEADERS,
+        cookies=_NoCookies(),
         follow_redirects=False,
         **extra,
     )
