@@ -51,9 +51,11 @@ class Server:
     """A running server: where it listens and how to sign for it.
 
     `virtual_host_endpoint` is set for servers that also answer S3's virtual-host
-    style: its host is `{bucket}.localhost`, which resolves to 127.0.0.1 on this
-    machine; the bucket name goes in front of it (see `virtual_host_url`).
-    `role_arn` names a role `credentials` may assume (moto only).
+    style (Swift, `storage_domain = localhost`): the bucket name goes in front
+    of its host (see `virtual_host_url`). Names under localhost need not
+    resolve (they do not through this machine's /etc/hosts), so sign the
+    virtual-host URL, then send its path to `endpoint` with the signed Host
+    header. `role_arn` names a role `credentials` may assume (moto only).
     """
 
     name: str
