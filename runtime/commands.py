@@ -97,7 +97,9 @@ def worker_command(runtime: str, handler: str) -> list[str]:
     """The command line of one worker process."""
     if runtime == "awslambdaric":
         return [sys.executable, "-m", "awslambdaric", handler]
-    return [sys.executable, "-m", "runtime"]
+    from .local import loop_command
+
+    return loop_command()
 
 
 def _local_api(args: argparse.Namespace, **options: Any) -> LocalRuntimeAPI:

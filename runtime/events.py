@@ -87,7 +87,55 @@ def request(event: Mapping[str, Any]) -> HttpRequest:
     return HttpRequest(event, event_kind(event))
 
 
-class Headers(Mapping[str, str]):
+class _RepeatableValues(Mapping[str, str]):
+    """One value per name, and every value of a repeated name on request.
+
+    `single` is what the event gives per name, `multi` every value sent;
+    a name only in `multi` reads as its last value. `_key` says when two
+    names are the same.
+    """
+
+    def __init__(
+        self, single: Mapping[str, str], multi: Mapping[str, list[str]]
+    ) -> None:
+        key = self._key
+        self._single = {key(name): value for name, value in single.items()}
+        self._multi: dict[str, list[str]] = {}
+        for name, values in multi.items():
+            self._multi.setdefault(key(name), []).extend(values)
+        for name, values in self._multi.items():
+            if values:
+                self._single.setdefault(name, values[-1])
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return name
+
+    def __getitem__(self, name: str) -> str:
+        return self._single[self._key(name)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._single)
+
+    def __len__(self) -> int:
+        return len(self._single)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._key(name) in self._single
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value sent for `name`, in order; empty when absent."""
+        key = self._key(name)
+        if key in self._multi:
+            return list(self._multi[key])
+        return [self._single[key]] if key in self._single else []
+
+    def __repr__(self) -> str:
+        # names only: values may be tokens or cookies
+        return f"{type(self).__name__}({sorted(self._single)})"
+
+
+class Headers(_RepeatableValues):
     """Request headers, case-insensitive.
 
     `headers[name]` is the single value the event gives (for REST and ALB
@@ -97,75 +145,18 @@ class Headers(Mapping[str, str]):
     the comma-separated parts.
     """
 
-    def __init__(
-        self, single: Mapping[str, str], multi: Mapping[str, list[str]]
-    ) -> None:
-        self._single = {name.lower(): value for name, value in single.items()}
-        self._multi: dict[str, list[str]] = {}
-        for name, values in multi.items():
-            self._multi.setdefault(name.lower(), []).extend(values)
-        for name, values in self._multi.items():
-            if values:
-                self._single.setdefault(name, values[-1])
-
-    def __getitem__(self, name: str) -> str:
-        return self._single[name.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._single)
-
-    def __len__(self) -> int:
-        return len(self._single)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._single
-
-    def get_all(self, name: str) -> list[str]:
-        """Every value sent for `name`, in order; empty when absent."""
-        key = name.lower()
-        if key in self._multi:
-            return list(self._multi[key])
-        return [self._single[key]] if key in self._single else []
-
-    def __repr__(self) -> str:
-        # names only: values may be tokens or cookies
-        return f"Headers({sorted(self._single)})"
+    @staticmethod
+    def _key(name: str) -> str:
+        return name.lower()
 
 
-class QueryParameters(Mapping[str, str]):
-    """Query parameters, decoded.
+class QueryParameters(_RepeatableValues):
+    """Query parameters, decoded, case-sensitive.
 
     `query[name]` is the single value the event gives (for REST and ALB events
     the last one sent, for 2.0 events every value joined with commas);
     `get_all(name)` is every value sent, in order.
     """
-
-    def __init__(
-        self, single: Mapping[str, str], multi: Mapping[str, list[str]]
-    ) -> None:
-        self._single = dict(single)
-        self._multi = {name: list(v) for name, v in multi.items()}
-        for name, values in self._multi.items():
-            if values:
-                self._single.setdefault(name, values[-1])
-
-    def __getitem__(self, name: str) -> str:
-        return self._single[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._single)
-
-    def __len__(self) -> int:
-        return len(self._single)
-
-    def get_all(self, name: str) -> list[str]:
-        """Every value sent for `name`, in order; empty when absent."""
-        if name in self._multi:
-            return list(self._multi[name])
-        return [self._single[name]] if name in self._single else []
-
-    def __repr__(self) -> str:
-        return f"QueryParameters({sorted(self._single)})"
 
 
 class RequestContext:

@@ -73,7 +73,8 @@ class Outcome:
     function_error: str | None = None
     """`Unhandled` when the invocation failed (Lambda's `X-Amz-Function-Error`)."""
     error_type: str | None = None
-    """The `Lambda-Runtime-Function-Error-Type` the runtime posted, if any."""
+    """The failure's type: the `Lambda-Runtime-Function-Error-Type` the runtime
+    posted (if any), or the platform's own (`Sandbox.Timedout`, ...)."""
     echoed_invocation_id: bool | None = None
     """Whether the runtime's answer carried back `Lambda-Runtime-Invocation-Id`."""
 
@@ -228,16 +229,15 @@ class LocalRuntimeAPI:
             if worker.server is not None:
                 worker.server.close()
             _drop_connections(worker)
-        while self._pending:
-            pending = self._pending.popleft()
-            self._answer(
-                pending,
-                Outcome(
-                    pending.request_id,
-                    error_payload("Runtime.Shutdown", "The local API stopped."),
-                    function_error="Unhandled",
-                ),
-            )
+
+        # what a worker held and what waited: answered, never dropped
+        held = [w.current for w in self.workers if w.current is not None]
+        for worker in self.workers:
+            worker.current = None
+        for invocation in [*held, *self._pending]:
+            _cancel(invocation)
+            self._fail(invocation, "Runtime.Shutdown", "The local API stopped.")
+        self._pending.clear()
 
     # workers -----------------------------------------------------------------
 
@@ -295,19 +295,11 @@ class LocalRuntimeAPI:
         worker.current = None
         if held is not None:
             _cancel(held)
-            reason = _exit_reason(status)
-            self._answer(
+            self._fail(
                 held,
-                Outcome(
-                    held.request_id,
-                    error_payload(
-                        "Runtime.ExitError",
-                        f"RequestId: {held.request_id} Error: Runtime exited "
-                        f"with error: {reason}",
-                    ),
-                    function_error="Unhandled",
-                    error_type="Runtime.ExitError",
-                ),
+                "Runtime.ExitError",
+                f"RequestId: {held.request_id} Error: Runtime exited "
+                f"with error: {_exit_reason(status)}",
             )
 
         # replaced at once after a timeout or a crash that cost an invocation;
@@ -323,33 +315,29 @@ class LocalRuntimeAPI:
                 worker.dormant = True
             return
         if self._pending:
-            waiting = self._pending.popleft()
-            self._answer(waiting, self._init_outcome(worker, waiting, status))
+            self._init_failed(worker, self._pending.popleft(), status)
         if not self._pending:
             worker.dormant = True
         else:
             await self._spawn(worker)
 
-    def _init_outcome(
-        self, worker: Worker, waiting: Invocation, status: int
-    ) -> Outcome:
-        if worker.init_error is not None:
-            return Outcome(
-                waiting.request_id,
-                worker.init_error,
-                function_error="Unhandled",
-                error_type=worker.init_error_type,
-            )
-        return Outcome(
-            waiting.request_id,
-            error_payload(
+    def _init_failed(self, worker: Worker, waiting: Invocation, status: int) -> None:
+        """Answer `waiting` for a worker that exited before asking for work."""
+        if worker.init_error is None:
+            self._fail(
+                waiting,
                 "Runtime.ExitError",
                 f"RequestId: {waiting.request_id} Error: Runtime exited "
                 f"without providing a reason: {_exit_reason(status)}",
-            ),
+            )
+            return
+        outcome = Outcome(
+            waiting.request_id,
+            worker.init_error,
             function_error="Unhandled",
-            error_type="Runtime.ExitError",
+            error_type=worker.init_error_type,
         )
+        self._answer(waiting, outcome)
 
     def _expire(self, invocation: Invocation) -> None:
         worker = invocation.worker
@@ -357,18 +345,11 @@ class LocalRuntimeAPI:
             return
         worker.current = None
         worker.killed_for_timeout = True
-        self._answer(
+        self._fail(
             invocation,
-            Outcome(
-                invocation.request_id,
-                error_payload(
-                    "Sandbox.Timedout",
-                    f"RequestId: {invocation.request_id} Error: Task timed out "
-                    f"after {self.timeout:.2f} seconds",
-                ),
-                function_error="Unhandled",
-                error_type="Sandbox.Timedout",
-            ),
+            "Sandbox.Timedout",
+            f"RequestId: {invocation.request_id} Error: Task timed out "
+            f"after {self.timeout:.2f} seconds",
         )
         if worker.process is not None and worker.process.returncode is None:
             _signal(worker.process, signal.SIGKILL)
@@ -376,6 +357,16 @@ class LocalRuntimeAPI:
     def _answer(self, invocation: Invocation, outcome: Outcome) -> None:
         if not invocation.future.done():
             invocation.future.set_result(outcome)
+
+    def _fail(self, invocation: Invocation, error_type: str, message: str) -> None:
+        """Answer `invocation` with an error of the platform's, not the runtime's."""
+        outcome = Outcome(
+            invocation.request_id,
+            error_payload(error_type, message),
+            function_error="Unhandled",
+            error_type=error_type,
+        )
+        self._answer(invocation, outcome)
 
     # invocations -------------------------------------------------------------
 
@@ -388,8 +379,6 @@ class LocalRuntimeAPI:
         tenant_id: str | None = None,
     ) -> Outcome:
         """Queue one invocation and wait for its outcome (on the API's loop)."""
-        if self._closing:
-            raise LocalAPIStoppedError("the local Runtime API is stopped")
         headers = {}
         if client_context is not None:
             headers["Lambda-Runtime-Client-Context"] = client_context
@@ -397,29 +386,20 @@ class LocalRuntimeAPI:
             headers["Lambda-Runtime-Cognito-Identity"] = identity
         if tenant_id is not None:
             headers["Lambda-Runtime-Aws-Tenant-Id"] = tenant_id
-        invocation = Invocation(
-            str(uuid.uuid4()), event, headers, self.loop.create_future()
-        )
-        self._enqueue(invocation)
-        for worker in self.workers:
-            if worker.dormant:
-                await self._spawn(worker)
-                break
+        invocation = self._queue(event, headers)
+        worker = self._wake()
+        if worker is not None:
+            await self._spawn(worker)
         return await invocation.future
 
     def enqueue(self, event: bytes) -> asyncio.Future[Outcome]:
         """Queue one invocation from the API's own loop; no task per call."""
-        if self._closing:
-            raise LocalAPIStoppedError("the local Runtime API is stopped")
-        invocation = Invocation(str(uuid.uuid4()), event, {}, self.loop.create_future())
-        self._enqueue(invocation)
-        for worker in self.workers:
-            if worker.dormant:
-                worker.dormant = False
-                spawn = asyncio.ensure_future(self._spawn(worker))
-                self._watchers.add(spawn)
-                spawn.add_done_callback(self._watchers.discard)
-                break
+        invocation = self._queue(event, {})
+        worker = self._wake()
+        if worker is not None:
+            spawn = asyncio.ensure_future(self._spawn(worker))
+            self._watchers.add(spawn)
+            spawn.add_done_callback(self._watchers.discard)
         return invocation.future
 
     def invoke(
@@ -458,13 +438,28 @@ class LocalRuntimeAPI:
 
     # the protocol ------------------------------------------------------------
 
-    def _enqueue(self, invocation: Invocation) -> None:
+    def _queue(self, event: bytes, headers: dict[str, str]) -> Invocation:
+        """A new invocation, handed to a runtime waiting on `/next` or queued."""
+        if self._closing:
+            raise LocalAPIStoppedError("the local Runtime API is stopped")
+        invocation = Invocation(
+            str(uuid.uuid4()), event, headers, self.loop.create_future()
+        )
         while self._idle:
             connection = self._idle.popleft()
             if connection.open:
                 self._hand_out(connection, invocation)
-                return
+                return invocation
         self._pending.append(invocation)
+        return invocation
+
+    def _wake(self) -> Worker | None:
+        """A dormant worker, no longer marked dormant, to be spawned for work."""
+        for worker in self.workers:
+            if worker.dormant:
+                worker.dormant = False
+                return worker
+        return None
 
     def _route(
         self,
@@ -502,17 +497,10 @@ class LocalRuntimeAPI:
             held = worker.current
             worker.current = None
             _cancel(held)
-            self._answer(
+            self._fail(
                 held,
-                Outcome(
-                    held.request_id,
-                    error_payload(
-                        "Runtime.InvalidResponse",
-                        "The runtime asked for the next invocation "
-                        "without answering this one.",
-                    ),
-                    function_error="Unhandled",
-                ),
+                "Runtime.InvalidResponse",
+                "The runtime asked for the next invocation without answering this one.",
             )
         if self._pending:
             self._hand_out(connection, self._pending.popleft())
@@ -581,15 +569,7 @@ class LocalRuntimeAPI:
                 "Response payload size exceeded maximum allowed payload size "
                 f"({MAX_RESPONSE_BYTES} bytes)."
             )
-            self._answer(
-                invocation,
-                Outcome(
-                    request_id,
-                    error_payload("Function.ResponseSizeTooLarge", message),
-                    function_error="Unhandled",
-                    error_type="Function.ResponseSizeTooLarge",
-                ),
-            )
+            self._fail(invocation, "Function.ResponseSizeTooLarge", message)
             return _json_answer(
                 413,
                 {
@@ -681,19 +661,10 @@ def _parse_request(
         if len(buffer) > MAX_REQUEST_HEAD:
             raise BadRequest("the request head is too long")
         return None
-    lines = buffer[:head_end].decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BadRequest(f"bad request line {lines[0]!r}")
-    headers: list[tuple[str, str]] = []
+    method, target, headers = _request_head(buffer[:head_end])
     length = 0
     chunked = False
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BadRequest(f"bad header line {line!r}")
-        name, value = name.strip(), value.strip()
-        headers.append((name, value))
+    for name, value in headers:
         lowered = name.lower()
         if lowered == "content-length":
             if not value.isdigit():
@@ -712,7 +683,22 @@ def _parse_request(
         if len(buffer) < end:
             return None
         body = buffer[start:end]
-    return (parts[0], parts[1], headers, body), end
+    return (method, target, headers, body), end
+
+
+def _request_head(head: bytes) -> tuple[str, str, list[tuple[str, str]]]:
+    """Method, target and header lines of a request head (without its blank line)."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise BadRequest(f"bad request line {lines[0]!r}")
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise BadRequest(f"bad header line {line!r}")
+        headers.append((name.strip(), value.strip()))
+    return parts[0], parts[1], headers
 
 
 def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
@@ -764,19 +750,7 @@ async def read_request(
         raise BadRequest("the request ended inside its head") from exc
     except asyncio.LimitOverrunError as exc:
         raise BadRequest("the request head is too long") from exc
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BadRequest(f"bad request line {lines[0]!r}")
-    method, target, _ = parts
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BadRequest(f"bad header line {line!r}")
-        headers.append((name.strip(), value.strip()))
+    method, target, headers = _request_head(head[:-4])
 
     # body
     expect = (_header(headers, "expect") or "").lower()

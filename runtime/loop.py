@@ -314,21 +314,19 @@ class Loop:
                 result = self.wait_for(result)
             payload, content_type = encode_result(result)
         except Fault as fault:
-            error = error_object(fault.message, fault.error_type, [], request_id)
+            error = error_object(
+                fault.message, fault.error_type, fault.trace, request_id
+            )
             return self.error_request(request_id, error, headers), 0
         except Exception as exc:
             error = exception_object(exc, request_id)
             return self.error_request(request_id, error, headers), 0
 
-        answer_headers = {"Content-Type": content_type}
-        invocation_id = headers.get("lambda-runtime-invocation-id")
-        if invocation_id is not None:
-            answer_headers[INVOCATION_ID_HEADER] = invocation_id
         post = self.connection.message(
             "POST",
             f"{API}/invocation/{request_id}/response",
             payload,
-            answer_headers,
+            _answer_headers(headers, "Content-Type", content_type),
         )
         return post, len(payload)
 
@@ -359,15 +357,11 @@ class Loop:
         import json
 
         logs.log_error(error)
-        answer_headers = {ERROR_TYPE_HEADER: error["errorType"]}
-        invocation_id = headers.get("lambda-runtime-invocation-id")
-        if invocation_id is not None:
-            answer_headers[INVOCATION_ID_HEADER] = invocation_id
         return self.connection.message(
             "POST",
             f"{API}/invocation/{request_id}/error",
             json.dumps(error).encode(),
-            answer_headers,
+            _answer_headers(headers, ERROR_TYPE_HEADER, error["errorType"]),
         )
 
     def refused(self, status: int, answer: bytes) -> None:
@@ -382,6 +376,17 @@ class Loop:
         self.stopping = True
         if not self.busy:
             raise _Terminated
+
+
+def _answer_headers(
+    invocation_headers: dict[str, str], name: str, value: str
+) -> dict[str, str]:
+    """`name: value`, and the invocation id echoed when Lambda sent one."""
+    answer = {name: value}
+    invocation_id = invocation_headers.get("lambda-runtime-invocation-id")
+    if invocation_id is not None:
+        answer[INVOCATION_ID_HEADER] = invocation_id
+    return answer
 
 
 def post_init_error(connection: Connection, error: dict[str, Any]) -> None:

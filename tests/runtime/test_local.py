@@ -189,3 +189,40 @@ def test_local_runs_awslambdaric_unmodified(task_root: Path) -> None:
     ) as api:
         outcomes = [api.invoke(b"{}", wait=20) for _ in range(3)]
     assert all(outcome.ok for outcome in outcomes)
+
+
+# asks for the next invocation twice without answering the first, then
+# holds the second until the local API stops it
+SKIPS_ANSWER = """
+import http.client, os, time
+connection = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+for _ in range(2):
+    connection.request("GET", "/2018-06-01/runtime/invocation/next")
+    connection.getresponse().read()
+time.sleep(60)
+"""
+
+
+def test_local_platform_failures_carry_their_error_type(tmp_path: Path) -> None:
+    (tmp_path / "skips.py").write_text(SKIPS_ANSWER)
+    api = LocalRuntimeAPI(
+        [sys.executable, "skips.py"], handler="x.y", task_root=str(tmp_path)
+    )
+    with api:
+        skipped = api.invoke(b"{}", wait=20)
+        held = api.submit(b"{}")
+        deadline = time.monotonic() + 10
+        while api.workers[0].current is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert api.workers[0].current is not None
+    # stopping the API answers what a worker still held: nothing is dropped
+    stopped = held.result(timeout=5)
+
+    # the Outcome's error type is the errorType of the error object it holds
+    for outcome, error_type in [
+        (skipped, "Runtime.InvalidResponse"),
+        (stopped, "Runtime.Shutdown"),
+    ]:
+        assert not outcome.ok
+        assert outcome.json()["errorType"] == error_type
+        assert outcome.error_type == error_type
