@@ -35,3 +35,13 @@ def _no_real_credential_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+
+
+# The real servers' session fixtures (moto, dynalite, swift), shared by every
+# test directory so each server starts at most once a session.
+from tests.integration.fixtures import (  # noqa: E402, F401
+    dynalite,
+    moto,
+    server_processes,
+    swift,
+)

@@ -1,5 +1,7 @@
 """Session-scoped fixtures for the real servers, started on first use.
 
+Registered for the whole suite by tests/conftest.py.
+
 `moto`, `dynalite` and `swift` each give a `servers.Server` (endpoint, region,
 credentials). A server that cannot start skips its tests with the reason and
 its log's tail, or fails them under CI=true. All of them stop when the session

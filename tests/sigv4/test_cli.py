@@ -22,7 +22,6 @@ from freezegun import freeze_time
 
 from runtime.cli import main
 from sigv4.cli import infer_service_region
-from tests.integration.conftest import moto, server_processes  # noqa: F401
 from tests.integration.servers import Server
 
 SECRET = "cliSECRETkey/+example"
@@ -145,7 +144,7 @@ def test_infer_service_region(host: str, expected: tuple[str, str]) -> None:
 
 @pytest.mark.integration
 def test_send_is_accepted_by_moto(
-    moto: Server,  # noqa: F811
+    moto: Server,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
@@ -179,7 +178,7 @@ def test_send_is_accepted_by_moto(
 
 @pytest.mark.integration
 def test_send_with_wrong_secret_is_refused_by_moto(
-    moto: Server,  # noqa: F811
+    moto: Server,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -198,7 +197,7 @@ def test_send_with_wrong_secret_is_refused_by_moto(
 
 @pytest.mark.integration
 def test_send_unsigned_payload_and_stdin_accepted_by_moto(
-    moto: Server,  # noqa: F811
+    moto: Server,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

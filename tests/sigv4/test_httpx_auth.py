@@ -24,7 +24,6 @@ from freezegun import freeze_time
 import sigv4
 from sigv4.errors import CredentialsError, SigningError
 from sigv4.httpx_auth import SigV4Auth
-from tests.integration.conftest import moto, server_processes  # noqa: F401
 from tests.integration.servers import Server
 
 CREDENTIALS = sigv4.Credentials(
@@ -492,7 +491,7 @@ def test_import_sigv4_does_not_load_httpx() -> None:
 
 
 @pytest.mark.integration
-def test_moto_accepts_what_the_adapter_signs(moto: Server) -> None:  # noqa: F811
+def test_moto_accepts_what_the_adapter_signs(moto: Server) -> None:
     bucket = f"adapter-{uuid.uuid4().hex[:12]}"
     key = "dir/a b+c~d=e.txt"
     auth = SigV4Auth(moto.credentials, region=moto.region, service="s3")
@@ -527,7 +526,7 @@ def test_moto_accepts_what_the_adapter_signs(moto: Server) -> None:  # noqa: F81
 
 @pytest.mark.integration
 @pytest.mark.anyio
-async def test_moto_accepts_async_client_and_dynamodb(moto: Server) -> None:  # noqa: F811
+async def test_moto_accepts_async_client_and_dynamodb(moto: Server) -> None:
     auth = SigV4Auth(moto.credentials, region=moto.region, service="dynamodb")
     async with httpx.AsyncClient(auth=auth, timeout=10) as http:
         answer = await http.post(
@@ -543,7 +542,7 @@ async def test_moto_accepts_async_client_and_dynamodb(moto: Server) -> None:  # 
 
 
 @pytest.mark.integration
-def test_moto_refuses_a_wrong_secret(moto: Server) -> None:  # noqa: F811
+def test_moto_refuses_a_wrong_secret(moto: Server) -> None:
     wrong = sigv4.Credentials(moto.credentials.access_key_id, "wrong-secret")
     auth = SigV4Auth(wrong, region=moto.region, service="s3")
     with httpx.Client(auth=auth, timeout=10) as http:

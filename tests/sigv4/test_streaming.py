@@ -25,7 +25,6 @@ from botocore.httpchecksum import (
 import sigv4
 from sigv4 import streaming
 from sigv4.errors import PayloadLengthError, SigningError
-from tests.integration.conftest import moto, server_processes  # noqa: F401
 from tests.integration.servers import Server
 
 # https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
@@ -374,7 +373,7 @@ def test_lazy_names_from_sigv4() -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("checksum", [None, "sha256"])
-def test_chunked_upload_accepted_by_moto(moto: Server, checksum: str | None) -> None:  # noqa: F811
+def test_chunked_upload_accepted_by_moto(moto: Server, checksum: str | None) -> None:
     bucket = f"stream-{uuid.uuid4().hex[:12]}"
     data = bytes(range(256)) * 700  # 179200 bytes: two full chunks and a part
 
@@ -409,7 +408,7 @@ def test_chunked_upload_accepted_by_moto(moto: Server, checksum: str | None) -> 
 
 
 @pytest.mark.integration
-def test_chunked_upload_with_wrong_secret_refused_by_moto(moto: Server) -> None:  # noqa: F811
+def test_chunked_upload_with_wrong_secret_refused_by_moto(moto: Server) -> None:
     wrong = sigv4.Credentials(moto.credentials.access_key_id, "not-the-secret")
     payload = streaming.sign_streaming(
         "PUT",
