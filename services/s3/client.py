@@ -16,10 +16,17 @@ from .._client import AsyncClient, SyncClient
 from .._executor import Context
 from ..errors import ParamValidationError
 from . import operations as _ops
-from . import transfer as _transfer
 from .paginate import AsyncPaginator, Paginator, spec_for
 
 _OPS = _ops.OPERATIONS
+
+
+def _transfer() -> Any:
+    """services.s3.transfer, loaded by the first transfer (it brings threads)."""
+    from . import transfer
+
+    return transfer
+
 
 # boto3 method name -> operation name
 METHODS: dict[str, str] = {
@@ -229,19 +236,19 @@ class S3Client(SyncClient):
 
     def upload_file(self, Filename: Any, Bucket: str, Key: str, **kw: Any) -> None:
         """Upload a file; multipart in parallel above the threshold."""
-        _transfer.upload_file(self, Filename, Bucket, Key, **kw)
+        _transfer().upload_file(self, Filename, Bucket, Key, **kw)
 
     def upload_fileobj(self, Fileobj: Any, Bucket: str, Key: str, **kw: Any) -> None:
         """Upload a binary file object; multipart in parallel above the threshold."""
-        _transfer.upload_fileobj(self, Fileobj, Bucket, Key, **kw)
+        _transfer().upload_fileobj(self, Fileobj, Bucket, Key, **kw)
 
     def download_file(self, Bucket: str, Key: str, Filename: Any, **kw: Any) -> None:
         """Download an object to a file; ranged GETs in parallel when large."""
-        _transfer.download_file(self, Bucket, Key, Filename, **kw)
+        _transfer().download_file(self, Bucket, Key, Filename, **kw)
 
     def download_fileobj(self, Bucket: str, Key: str, Fileobj: Any, **kw: Any) -> None:
         """Download an object into a binary file object."""
-        _transfer.download_fileobj(self, Bucket, Key, Fileobj, **kw)
+        _transfer().download_fileobj(self, Bucket, Key, Fileobj, **kw)
 
 
 class AsyncS3Client(AsyncClient):
@@ -373,22 +380,22 @@ class AsyncS3Client(AsyncClient):
         self, Filename: Any, Bucket: str, Key: str, **kw: Any
     ) -> None:
         """Upload a file; multipart with concurrent tasks above the threshold."""
-        await _transfer.aupload_file(self, Filename, Bucket, Key, **kw)
+        await _transfer().aupload_file(self, Filename, Bucket, Key, **kw)
 
     async def upload_fileobj(
         self, Fileobj: Any, Bucket: str, Key: str, **kw: Any
     ) -> None:
         """Upload a binary file object; multipart above the threshold."""
-        await _transfer.aupload_fileobj(self, Fileobj, Bucket, Key, **kw)
+        await _transfer().aupload_fileobj(self, Fileobj, Bucket, Key, **kw)
 
     async def download_file(
         self, Bucket: str, Key: str, Filename: Any, **kw: Any
     ) -> None:
         """Download an object to a file; ranged GETs as tasks when large."""
-        await _transfer.adownload_file(self, Bucket, Key, Filename, **kw)
+        await _transfer().adownload_file(self, Bucket, Key, Filename, **kw)
 
     async def download_fileobj(
         self, Bucket: str, Key: str, Fileobj: Any, **kw: Any
     ) -> None:
         """Download an object into a binary file object."""
-        await _transfer.adownload_fileobj(self, Bucket, Key, Fileobj, **kw)
+        await _transfer().adownload_fileobj(self, Bucket, Key, Fileobj, **kw)
