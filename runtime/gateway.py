@@ -41,6 +41,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest
@@ -116,50 +117,59 @@ def http_to_event(
     user_agent = _header(headers, "user-agent") or ""
     text, is_base64 = _body_for_event(body, _header(headers, "content-type"))
 
-    common = {
-        "accountId": account_id,
-        "apiId": api_id,
-        "domainName": host,
-        "domainPrefix": host.split(".", 1)[0],
-        "requestId": request_id,
-        "stage": stage,
-    }
-    if version == "2.0":
-        return _event_v2(
-            method.upper(), raw_path, path, raw_query, query, headers, text,
-            is_base64, common=common, source_ip=source_ip, user_agent=user_agent,
-            protocol=protocol, time_epoch_ms=time_epoch_ms,
-            stage_variables=stage_variables,
-        )  # fmt: skip
-    return _event_v1(
-        method.upper(), path, query, headers, text, is_base64,
-        common=common, source_ip=source_ip, user_agent=user_agent,
-        protocol=protocol, time_epoch_ms=time_epoch_ms,
-        stage_variables=stage_variables,
-    )  # fmt: skip
+    request = _Request(
+        method=method.upper(),
+        raw_path=raw_path,
+        path=path,
+        raw_query=raw_query,
+        query=query,
+        headers=_forwarded(headers, source_ip),
+        text=text,
+        is_base64=is_base64,
+        source_ip=source_ip,
+        user_agent=user_agent,
+        protocol=protocol,
+        time_epoch_ms=time_epoch_ms,
+        stage_variables=dict(stage_variables or {}),
+        context={
+            "accountId": account_id,
+            "apiId": api_id,
+            "domainName": host,
+            "domainPrefix": host.split(".", 1)[0],
+            "requestId": request_id,
+            "stage": stage,
+        },
+    )
+    return _event_v2(request) if version == "2.0" else _event_v1(request)
 
 
-def _event_v2(
-    method: str,
-    raw_path: str,
-    path: str,
-    raw_query: str,
-    query: list[tuple[str, str]],
-    headers: list[tuple[str, str]],
-    text: str | None,
-    is_base64: bool,
-    *,
-    common: dict[str, str],
-    source_ip: str,
-    user_agent: str,
-    protocol: str,
-    time_epoch_ms: int,
-    stage_variables: Mapping[str, str] | None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Request:
+    """One HTTP request taken apart, as both payload formats read it."""
+
+    method: str
+    raw_path: str
+    path: str
+    raw_query: str
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]
+    """As sent, plus the X-Forwarded-* headers API Gateway adds."""
+    text: str | None
+    is_base64: bool
+    source_ip: str
+    user_agent: str
+    protocol: str
+    time_epoch_ms: int
+    stage_variables: dict[str, str]
+    context: dict[str, str]
+    """The `requestContext` fields both formats carry."""
+
+
+def _event_v2(request: _Request) -> dict[str, Any]:
     # cookies out of the headers, one entry per cookie pair
     cookies: list[str] = []
     joined: dict[str, str] = {}
-    for name, value in _forwarded(headers, source_ip):
+    for name, value in request.headers:
         lower = name.lower()
         if lower == "cookie":
             cookies.extend(c.strip() for c in value.split(";") if c.strip())
@@ -167,14 +177,14 @@ def _event_v2(
         joined[lower] = f"{joined[lower]},{value}" if lower in joined else value
 
     parameters: dict[str, str] = {}
-    for key, value in query:
+    for key, value in request.query:
         parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
 
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
+        "rawPath": request.raw_path,
+        "rawQueryString": request.raw_query,
     }
     if cookies:
         event["cookies"] = cookies
@@ -182,76 +192,63 @@ def _event_v2(
     if parameters:
         event["queryStringParameters"] = parameters
     event["requestContext"] = {
-        **common,
+        **request.context,
         "http": {
-            "method": method,
-            "path": path,
-            "protocol": protocol,
-            "sourceIp": source_ip,
-            "userAgent": user_agent,
+            "method": request.method,
+            "path": request.path,
+            "protocol": request.protocol,
+            "sourceIp": request.source_ip,
+            "userAgent": request.user_agent,
         },
         "routeKey": "$default",
-        "time": _request_time(time_epoch_ms),
-        "timeEpoch": time_epoch_ms,
+        "time": _request_time(request.time_epoch_ms),
+        "timeEpoch": request.time_epoch_ms,
     }
-    if text is not None:
-        event["body"] = text
-    if stage_variables:
-        event["stageVariables"] = dict(stage_variables)
-    event["isBase64Encoded"] = is_base64
+    if request.text is not None:
+        event["body"] = request.text
+    if request.stage_variables:
+        event["stageVariables"] = request.stage_variables
+    event["isBase64Encoded"] = request.is_base64
     return event
 
 
-def _event_v1(
-    method: str,
-    path: str,
-    query: list[tuple[str, str]],
-    headers: list[tuple[str, str]],
-    text: str | None,
-    is_base64: bool,
-    *,
-    common: dict[str, str],
-    source_ip: str,
-    user_agent: str,
-    protocol: str,
-    time_epoch_ms: int,
-    stage_variables: Mapping[str, str] | None,
-) -> dict[str, Any]:
+def _event_v1(request: _Request) -> dict[str, Any]:
     # names compare case-insensitively; the first spelling sent is kept
     spelling: dict[str, str] = {}
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, value in _forwarded(headers, source_ip):
+    for name, value in request.headers:
         name = spelling.setdefault(name.lower(), name)
         single[name] = value
         multi.setdefault(name, []).append(value)
 
     query_single: dict[str, str] = {}
     query_multi: dict[str, list[str]] = {}
-    for key, value in query:
+    for key, value in request.query:
         query_single[key] = value
         query_multi.setdefault(key, []).append(value)
 
     # a greedy {proxy+} resource catches every path but "/"
+    path = request.path
     proxy = path.lstrip("/")
     resource = "/{proxy+}" if proxy else "/"
-    stage = common["stage"]
+    stage = request.context["stage"]
     stage_path = path if stage == "$default" else f"/{stage}{path}"
 
     return {
         "resource": resource,
-        "path": path,
-        "httpMethod": method,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single or None,
         "multiValueHeaders": multi or None,
         "queryStringParameters": query_single or None,
         "multiValueQueryStringParameters": query_multi or None,
         "pathParameters": {"proxy": proxy} if proxy else None,
-        "stageVariables": dict(stage_variables) if stage_variables else None,
+        "stageVariables": request.stage_variables or None,
         "requestContext": {
-            **common,
-            "extendedRequestId": common["requestId"],
-            "httpMethod": method,
+            **request.context,
+            "extendedRequestId": request.context["requestId"],
+            "httpMethod": request.method,
             "identity": {
                 "accessKey": None,
                 "accountId": None,
@@ -261,20 +258,20 @@ def _event_v1(
                 "cognitoIdentityId": None,
                 "cognitoIdentityPoolId": None,
                 "principalOrgId": None,
-                "sourceIp": source_ip,
+                "sourceIp": request.source_ip,
                 "user": None,
-                "userAgent": user_agent,
+                "userAgent": request.user_agent,
                 "userArn": None,
             },
             "path": stage_path,
-            "protocol": protocol,
-            "requestTime": _request_time(time_epoch_ms),
-            "requestTimeEpoch": time_epoch_ms,
+            "protocol": request.protocol,
+            "requestTime": _request_time(request.time_epoch_ms),
+            "requestTimeEpoch": request.time_epoch_ms,
             "resourceId": "local",
             "resourcePath": resource,
         },
-        "body": text,
-        "isBase64Encoded": is_base64,
+        "body": request.text,
+        "isBase64Encoded": request.is_base64,
     }
 
 

@@ -133,29 +133,28 @@ def test_http_chunked_body(peer) -> None:  # type: ignore[no-untyped-def]
     assert connection.request("GET", "/")[2] == b"ok"
 
 
-def test_http_connection_close_then_reconnects(peer) -> None:  # type: ignore[no-untyped-def]
-    server = peer(
-        [
-            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na",
-            None,  # the closed socket sees nothing more
-            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
-        ]
-    )
-    server.answers.remove(None)
-    connection = Connection(server.address)
-    assert connection.request("GET", "/")[2] == b"a"
-    assert connection.request("GET", "/")[2] == b"b"
-    assert server.connections == 2
-
-
-def test_http_stale_kept_alive_socket_retried_once(peer) -> None:  # type: ignore[no-untyped-def]
-    server = peer(
-        [
-            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
-            None,  # closes without answering the second request
-            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
-        ]
-    )
+@pytest.mark.parametrize(
+    "answers",
+    [
+        pytest.param(
+            [
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+            ],
+            id="connection-close",
+        ),
+        pytest.param(
+            [
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na",
+                None,  # a stale kept-alive socket: closed instead of answered
+                b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+            ],
+            id="stale-socket",
+        ),
+    ],
+)
+def test_http_reconnects_once_when_peer_closes(peer, answers) -> None:  # type: ignore[no-untyped-def]
+    server = peer(answers)
     connection = Connection(server.address)
     assert connection.request("GET", "/")[2] == b"a"
     assert connection.request("GET", "/")[2] == b"b"
