@@ -10,15 +10,18 @@ Besides the operations: ``get_paginator("query" | "scan" | "list_tables")``,
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 from .._client import AsyncClient, SyncClient
 from .._executor import AsyncExecutor, Operation, Request, Response, SyncExecutor
 from .._executor import _transport_error as transport_error
-from ..errors import ParamValidationError
+from .._http import tls_context
 from . import protocol
+from ._connection import KeepAliveTransport, message
 from .paginate import AsyncPaginator, Paginator, paginator_spec
 from .waiters import AsyncWaiter, Waiter, waiter_spec
 
@@ -192,12 +195,14 @@ OPERATIONS: dict[str, Operation] = {
 # executors: DynamoDB reads each answer's bytes as sent, to check the CRC32
 
 
-def _answer(raw: httpx.Response, body: bytes, retries: int, model: Any) -> Response:
-    protocol.check_crc32(raw.headers, body)
+def _answer(
+    status: int, headers: Any, body: bytes, retries: int, model: Any
+) -> Response:
+    protocol.check_crc32(headers, body)
     return Response(
-        raw.status_code,
-        raw.headers,
-        protocol.inflate(raw.headers, body),
+        status,
+        headers,
+        protocol.inflate(headers, body),
         attempts=retries,
         service=model,
     )
@@ -207,9 +212,13 @@ class _SyncExecutor(SyncExecutor):
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
         url, headers = self.sign(request)
         http = self.http
-        # straight to the pool's transport: DynamoDB needs none of the
-        # client's cookie, auth or redirect layers, and they cost more than
-        # the rest of a call together (proxies from the environment still apply)
+        transport = self._transport
+        if transport is None:  # the endpoint never changes: look it up once
+            transport = self._transport = http._transport_for_url(httpx.URL(url))
+        if isinstance(transport, KeepAliveTransport):
+            return self._send_lean(transport, url, request, headers, retries)
+        # any other transport (a mock, a proxy): straight to it all the same;
+        # DynamoDB needs none of the client's cookie, auth or redirect layers
         http_request = httpx.Request(
             request.method,
             url,
@@ -217,7 +226,6 @@ class _SyncExecutor(SyncExecutor):
             content=request.body,
             extensions={"timeout": http.timeout.as_dict()},
         )
-        transport = http._transport_for_url(http_request.url)
         try:
             raw = transport.handle_request(http_request)
             try:
@@ -226,7 +234,53 @@ class _SyncExecutor(SyncExecutor):
                 raw.close()
         except httpx.TransportError as exc:
             raise transport_error(exc, url) from exc
-        return _answer(raw, body, retries, self.service)
+        return _answer(raw.status_code, raw.headers, body, retries, self.service)
+
+    def _send_lean(
+        self,
+        transport: KeepAliveTransport,
+        url: str,
+        request: Request,
+        headers: list[tuple[str, str]],
+        retries: int,
+    ) -> Response:
+        lean = self._lean
+        if lean is None:
+            lean = self._lean = _LeanTarget(self.http, self.ctx.endpoint_url)
+        body = request.body or b""
+        wire = message(request.method, lean.path, [*lean.fixed, *headers], body)
+        try:
+            status, raw_headers, raw_body = transport.exchange(
+                lean.origin, wire, lean.timeouts
+            )
+        except httpx.TransportError as exc:
+            raise transport_error(exc, url) from exc
+        return _answer(status, _Headers(raw_headers), raw_body, retries, self.service)
+
+    _lean: _LeanTarget | None = None
+    _transport: httpx.BaseTransport | None = None
+
+
+class _LeanTarget:
+    """What the lean path works out once per client: origin, path, headers."""
+
+    def __init__(self, http: httpx.Client, endpoint_url: str) -> None:
+        parts = urlsplit(endpoint_url + "/")
+        default = 443 if parts.scheme == "https" else 80
+        self.origin = (parts.scheme, parts.hostname or "", parts.port or default)
+        self.path = parts.path
+        self.fixed = _fixed_headers(http)
+        self.timeouts = http.timeout.as_dict()
+
+
+class _Headers(dict[str, str]):
+    """Answer headers, looked up by lower-case name (what parse asks for)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__()
+        for name, value in pairs:
+            key = name.lower()
+            self[key] = f"{self[key]}, {value}" if key in self else value
 
 
 def _fixed_headers(http: httpx.Client | httpx.AsyncClient) -> list[tuple[str, str]]:
@@ -255,14 +309,15 @@ class _AsyncExecutor(AsyncExecutor):
                 await raw.aclose()
         except httpx.TransportError as exc:
             raise transport_error(exc, url) from exc
-        return _answer(raw, b"".join(chunks), retries, self.service)
+        return _answer(
+            raw.status_code, raw.headers, b"".join(chunks), retries, self.service
+        )
 
 
-def _operation(snake: str) -> Operation:
-    op = OPERATIONS.get(snake)
-    if op is None:
-        raise ParamValidationError(f"DynamoDB has no operation {snake!r} here")
-    return op
+def _proxied() -> bool:
+    """True when the environment names a proxy (httpx's transport handles those)."""
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    return any(os.environ.get(n) or os.environ.get(n.upper()) for n in names)
 
 
 class DynamoDBClient(SyncClient):
@@ -271,6 +326,8 @@ class DynamoDBClient(SyncClient):
     model = protocol.DynamoDBModel()
 
     def __init__(self, **kwargs: Any) -> None:
+        if kwargs.get("_transport") is None and not _proxied():
+            kwargs["_transport"] = KeepAliveTransport(tls_context)
         super().__init__(**kwargs)
         plain = self._executor
         self._executor = _SyncExecutor(plain.ctx, plain.credentials, plain.http)
