@@ -434,7 +434,7 @@ def _body_content(body: Any) -> Any:
 
 def _file_chunks(read: Callable[[int], bytes]) -> Iterable[bytes]:
     while True:
-        chunk = read(65536)
+        chunk = read(1 << 20)
         if not chunk:
             return
         yield chunk
@@ -444,7 +444,7 @@ async def _afile_chunks(read: Callable[[int], Any]) -> Any:
     import inspect
 
     while True:
-        chunk = read(65536)
+        chunk = read(1 << 20)
         if inspect.isawaitable(chunk):
             chunk = await chunk
         if not chunk:

@@ -224,11 +224,16 @@ class FakeS3:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeS3]:
-    made = FakeS3()
-    with respx.mock(assert_all_called=False) as router:
-        router.route(host="127.0.0.1").mock(side_effect=made)
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as made:
         yield made
+
+
+@pytest.fixture
+def fake(router: respx.MockRouter) -> FakeS3:
+    made = FakeS3()
+    router.route(host="127.0.0.1").mock(side_effect=made)
+    return made
 
 
 def _args() -> dict[str, Any]:
@@ -241,16 +246,17 @@ def _args() -> dict[str, Any]:
 
 
 @pytest.fixture
-def s3() -> Iterator[S3Client]:
-    client = S3Client(**_args())
+def s3(router: respx.MockRouter) -> Iterator[S3Client]:
+    client = S3Client(_transport=httpx.MockTransport(router.handler), **_args())
     client._executor.sleep = lambda seconds: None
     yield client
     client.close()
 
 
 @pytest.fixture
-async def as3() -> Any:
-    client = AsyncS3Client(**_args())
+async def as3(router: respx.MockRouter) -> Any:
+    transport = httpx.MockTransport(router.async_handler)
+    client = AsyncS3Client(_transport=transport, **_args())
 
     async def no_sleep(seconds: float) -> None:
         return None
