@@ -37,6 +37,7 @@ import collections
 import concurrent.futures
 import contextlib
 import functools
+import http
 import json
 import logging
 import os
@@ -55,6 +56,9 @@ from .errors import LocalAPIStoppedError
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+
+# The Runtime API's side of the protocol, written apart from `runtime.loop`'s
+# on purpose: each side checks the other in the tests.
 API = "/2018-06-01/runtime"
 MAX_RESPONSE_BYTES = 6291556
 MAX_REQUEST_HEAD = 65536
@@ -163,7 +167,7 @@ class LocalRuntimeAPI:
         self.extra_env = dict(env or {})
         self.output = output
         self.workers = [Worker(index) for index in range(workers)]
-        self.loop = asyncio.new_event_loop()
+        self.event_loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._pending: collections.deque[Invocation] = collections.deque()
         self._idle: collections.deque[_RuntimeProtocol] = collections.deque()
@@ -176,7 +180,7 @@ class LocalRuntimeAPI:
     def start(self) -> LocalRuntimeAPI:
         """Start the endpoints and the worker processes."""
         self._thread = threading.Thread(
-            target=self.loop.run_forever, name="local-runtime-api", daemon=True
+            target=self.event_loop.run_forever, name="local-runtime-api", daemon=True
         )
         self._thread.start()
         self.call(self._start())
@@ -189,10 +193,10 @@ class LocalRuntimeAPI:
         try:
             self.call(self._stop(), timeout=10)
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.event_loop.call_soon_threadsafe(self.event_loop.stop)
             self._thread.join(timeout=5)
             self._thread = None
-            self.loop.close()
+            self.event_loop.close()
 
     def __enter__(self) -> LocalRuntimeAPI:
         return self.start()
@@ -202,12 +206,12 @@ class LocalRuntimeAPI:
 
     def call(self, coroutine: Any, timeout: float | None = None) -> Any:
         """Run a coroutine on the API's loop from another thread."""
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.event_loop)
         return future.result(timeout)
 
     async def _start(self) -> None:
         for worker in self.workers:
-            worker.server = await self.loop.create_server(
+            worker.server = await self.event_loop.create_server(
                 functools.partial(_RuntimeProtocol, self, worker), HOST, 0
             )
             worker.port = worker.server.sockets[0].getsockname()[1]
@@ -423,7 +427,9 @@ class LocalRuntimeAPI:
 
     def submit(self, event: bytes) -> concurrent.futures.Future[Outcome]:
         """Queue one invocation; its outcome arrives on the returned future."""
-        return asyncio.run_coroutine_threadsafe(self.invoke_async(event), self.loop)
+        return asyncio.run_coroutine_threadsafe(
+            self.invoke_async(event), self.event_loop
+        )
 
     def peak_rss_kb(self) -> list[int]:
         """Each live worker's peak resident memory (VmHWM), in KiB."""
@@ -443,7 +449,7 @@ class LocalRuntimeAPI:
         if self._closing:
             raise LocalAPIStoppedError("the local Runtime API is stopped")
         invocation = Invocation(
-            str(uuid.uuid4()), event, headers, self.loop.create_future()
+            str(uuid.uuid4()), event, headers, self.event_loop.create_future()
         )
         while self._idle:
             connection = self._idle.popleft()
@@ -514,8 +520,8 @@ class LocalRuntimeAPI:
         invocation.invocation_id = str(uuid.uuid4())
         worker.current = invocation
         deadline = time.time() + self.timeout
-        invocation.timer = self.loop.call_at(
-            self.loop.time() + self.timeout, self._expire, invocation
+        invocation.timer = self.event_loop.call_at(
+            self.event_loop.time() + self.timeout, self._expire, invocation
         )
         headers = [
             ("Content-Type", "application/json"),
@@ -621,7 +627,7 @@ class _RuntimeProtocol(asyncio.Protocol):
             try:
                 request = _parse_request(self.buffer)
             except BadRequest as exc:
-                self.send(400, _JSON_TYPE, json.dumps({"message": str(exc)}).encode())
+                self.send(*_json_answer(400, {"message": str(exc)}))
                 self.close()
                 return
             if request is None:
@@ -725,9 +731,6 @@ def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
         at += size + 2
 
 
-_JSON_TYPE = [("Content-Type", "application/json")]
-
-
 # HTTP/1.1 on asyncio streams ---------------------------------------------------
 
 
@@ -788,15 +791,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
         await reader.readexactly(2)
 
 
-_REASONS = {
-    200: "OK",
-    202: "Accepted",
-    400: "Bad Request",
-    404: "Not Found",
-    413: "Payload Too Large",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-}
+_REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
 def write_response(
@@ -805,15 +800,19 @@ def write_response(
     headers: list[tuple[str, str]],
     body: bytes,
 ) -> None:
-    """Write one HTTP/1.1 response with a Content-Length."""
+    """Write one HTTP/1.1 response, framed by Content-Length where it has content."""
     writer.write(_response_bytes(status, headers, body))
 
 
 def _response_bytes(status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
-    reason = _REASONS.get(status, "Status")
-    head = [f"HTTP/1.1 {status} {reason}"]
+    head = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
     head.extend(f"{name}: {value}" for name, value in headers)
-    head.append(f"Content-Length: {len(body)}")
+    if status in (204, 304) or status < 200:
+        # no content, so no framing (RFC 9110 6.4.1): a body would be read
+        # as the start of the next response
+        body = b""
+    else:
+        head.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 

@@ -58,9 +58,9 @@ def test_errors_local_api_stopped_is_typed() -> None:
     api._closing = True
     try:
         with pytest.raises(errors.LocalAPIStoppedError, match="stopped"):
-            api.loop.run_until_complete(api.invoke_async(b"{}"))
+            api.event_loop.run_until_complete(api.invoke_async(b"{}"))
     finally:
-        api.loop.close()
+        api.event_loop.close()
     # still a RuntimeError, as it was before it had a class of its own
     assert issubclass(errors.LocalAPIStoppedError, RuntimeError)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.local import LocalRuntimeAPI, loop_command
+from runtime.local import LocalRuntimeAPI, loop_command, write_response
 
 HANDLERS = """
 import os
@@ -226,3 +226,40 @@ def test_local_platform_failures_carry_their_error_type(tmp_path: Path) -> None:
         assert not outcome.ok
         assert outcome.json()["errorType"] == error_type
         assert outcome.error_type == error_type
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_local_response_without_content_has_no_framing(status: int) -> None:
+    # RFC 9110 6.4.1 and 8.6: 204 and 304 carry no content and, for 204, no
+    # Content-Length; a body sent anyway would corrupt a kept-alive stream
+    writer = _Writer()
+    write_response(writer, status, [("X-A", "1")], b"ignored")  # type: ignore[arg-type]
+    head, sep, rest = writer.data.partition(b"\r\n\r\n")
+    assert (sep, rest) == (b"\r\n\r\n", b"")
+    assert b"content-length" not in head.lower()
+    assert b"X-A: 1" in head
+
+
+@pytest.mark.parametrize(
+    ("status", "line"),
+    [
+        (200, b"HTTP/1.1 200 OK"),
+        (201, b"HTTP/1.1 201 Created"),
+        (503, b"HTTP/1.1 503 Service Unavailable"),
+        (504, b"HTTP/1.1 504 Gateway Timeout"),
+        (599, b"HTTP/1.1 599 "),
+    ],
+)
+def test_local_response_status_line(status: int, line: bytes) -> None:
+    writer = _Writer()
+    write_response(writer, status, [], b"x")  # type: ignore[arg-type]
+    assert writer.data.split(b"\r\n")[0] == line
+    assert writer.data.endswith(b"Content-Length: 1\r\n\r\nx")
