@@ -220,7 +220,7 @@ def run_serve(args: argparse.Namespace) -> int:
 class Gateway:
     """The HTTP front of `serve`: requests to events, results to responses."""
 
-    def __init__(self, api: Any, *, version: str) -> None:
+    def __init__(self, api: LocalRuntimeAPI, *, version: str) -> None:
         self.api = api
         self.version = version
         self.server: Any = None

@@ -135,10 +135,10 @@ def error_payload(error_type: str, message: str) -> bytes:
 class LocalRuntimeAPI:
     """A Runtime API on 127.0.0.1 serving `workers` runtime processes.
 
-    `command` starts one runtime process (for lambdalite's loop,
-    `[sys.executable, "-m", "runtime"]`); it gets `AWS_LAMBDA_RUNTIME_API`,
-    `_HANDLER`, `LAMBDA_TASK_ROOT` and the function's environment. The API runs
-    its own event loop in a thread; `invoke` can be called from any thread.
+    `command` starts one runtime process (`loop_command()` for lambdalite's
+    loop); it gets `AWS_LAMBDA_RUNTIME_API`, `_HANDLER`, `LAMBDA_TASK_ROOT` and
+    the function's environment. The API runs its own event loop
+    (`event_loop`) in a thread; `invoke` can be called from any thread.
     """
 
     def __init__(
