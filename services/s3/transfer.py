@@ -6,10 +6,13 @@ it, one PutObject. Downloads at or above the threshold are fetched as ranged
 GETs in parallel, each pinned to the object's ETag with If-Match so a changing
 object cannot be stitched together from two versions.
 
-Memory stays bounded: a part is read only once a slot among `max_concurrency`
-is free, so at most `multipart_chunksize * max_concurrency` bytes of parts are
-held at once. A multipart upload that fails for any reason is aborted, so no
-parts are left behind to be billed; a download that fails removes its
+Memory stays bounded. A regular file's parts are windows on the file, read
+with pread as they are sent and signed with their SHA-256 (read once ahead),
+so none is held in memory. A stream's parts are read by the workers, one each,
+so at most `multipart_chunksize * max_concurrency` bytes are held at once.
+Downloads write each chunk where it belongs as it arrives. A multipart upload
+that fails for any reason is aborted once the parts under way have finished,
+so no parts are left behind to be billed; a download that fails removes its
 temporary file and leaves any existing file untouched.
 
 A ranged GET whose connection breaks mid-body resumes from the first byte not
@@ -20,8 +23,9 @@ The progress callback receives the number of bytes moved since its last call,
 as boto3's does, from whichever thread moved them; a part counts once it is
 stored, so the calls add up to the object's size exactly, retries or not.
 
-Sync and async share the plan (`part_size`, `checked_args`, `_Parts`,
-`_Range`, ...); only the waiting differs.
+Sync and async share the plan (`part_size`, `checked_args`, `first_read`,
+`upload_parts`, `_Range`, `_Sink`, ...); only the waiting differs: threads
+pull work in `_in_threads`, tasks in `_in_tasks`.
 """
 
 from __future__ import annotations
