@@ -41,9 +41,9 @@ RSS_BOUND_MIB = PART * CONCURRENCY / MiB + 40
 
 # (label, field, scale, ratio name), as bench/s3.py prints its rows
 TABLE = [
-    ("upload_file 256 MiB (s)", "upload_time", 1.0, "upload_file_time"),
+    ("upload_file 256 MiB (ms)", "upload_time", 1000.0, "upload_file_time"),
     ("upload_file peak RSS (MiB)", "upload_rss", 1.0, "upload_file_rss"),
-    ("download_file 256 MiB (s)", "download_time", 1.0, "download_file_time"),
+    ("download_file 256 MiB (ms)", "download_time", 1000.0, "download_file_time"),
     ("download_file peak RSS (MiB)", "download_rss", 1.0, "download_file_rss"),
 ]
 
@@ -297,7 +297,7 @@ def main() -> None:
         ratio = ours[field] / theirs[field]
         ratios[name] = round(ratio, 3)
         print(
-            f"{label:<44}{theirs[field] * scale:>12.2f}{ours[field] * scale:>12.2f}"
+            f"{label:<44}{theirs[field] * scale:>12.1f}{ours[field] * scale:>12.1f}"
             f"{ratio:>8.2f}"
         )
     ratios.update(bound_ratios(ours))

@@ -7,7 +7,10 @@ not share the client's interpreter), then measures, for each library:
 
 * cold start: a fresh process that imports the library, builds an S3 client
   and completes one small get_object; wall time and peak RSS, median of runs;
-* small put_object and get_object calls per second on one warm client.
+* small put_object and get_object calls per second on one warm client;
+* upload_file and download_file of a 256 MiB file, each in a fresh process,
+  on a stub that takes multipart uploads and ranged GETs
+  (bench/_transfer_bench.py).
 
 Prints a table, then as the last line one JSON object with each ratio
 (lambdalite / boto3 for time and memory, lambdalite / boto3 for calls/s).
@@ -27,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 from typing import ClassVar
+
+import _transfer_bench  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -239,6 +244,8 @@ def main() -> None:
             put_rate, get_rate = calls_per_second(lib, url, args.calls)
             rows[lib] = {"cold": cold, "rss": rss, "put": put_rate, "get": get_rate}
         # Transfers (upload_file/download_file of 256 MiB) add their rows here.
+        for lib, fields in _transfer_bench.measure().items():
+            rows[lib].update(fields)
     finally:
         stub.terminate()
         stub.wait(timeout=10)
@@ -250,6 +257,7 @@ def main() -> None:
         ("cold start peak RSS (MiB)", "rss", 1.0, "cold_rss"),
         ("put_object small (calls/s)", "put", 1.0, "put_rate"),
         ("get_object small (calls/s)", "get", 1.0, "get_rate"),
+        *_transfer_bench.TABLE,
     ]
     ratios = {}
     for label, field, scale, name in table:
@@ -259,6 +267,7 @@ def main() -> None:
             f"{label:<44}{base[field] * scale:>12.1f}{ours[field] * scale:>12.1f}"
             f"{ratio:>8.2f}"
         )
+    ratios.update(_transfer_bench.bound_ratios(ours))
     print(json.dumps(ratios))
 
 
