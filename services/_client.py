@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 
 import sigv4
 
-from . import _http
 from . import config as _config
 from ._executor import (
     AsyncExecutor,
@@ -137,6 +136,8 @@ class SyncClient(_Base):
             aws_session_token=aws_session_token,
             config=config,
         )
+        from . import _http  # httpx loads with the first client that needs it
+
         http = _http.sync_client(ctx.settings, transport=_transport)
         self._executor = SyncExecutor(ctx, creds, http)
 
@@ -181,6 +182,8 @@ class AsyncClient(_Base):
             aws_session_token=aws_session_token,
             config=config,
         )
+        from . import _http
+
         http = _http.async_client(ctx.settings, transport=_transport)
         self._executor = AsyncExecutor(ctx, creds, http)
 

@@ -36,8 +36,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 import sigv4
 from sigv4 import redact as _redact
 
@@ -52,6 +50,8 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    import httpx
+
     from .config import Resolved
 
 log = logging.getLogger(__name__)
@@ -453,6 +453,8 @@ async def _afile_chunks(read: Callable[[int], Any]) -> Any:
 
 
 def _transport_error(exc: Exception, url: str) -> EndpointError:
+    import httpx
+
     base = _redact.redact_url(url).split("?", 1)[0]
     if isinstance(exc, httpx.ConnectTimeout):
         return ConnectTimeoutError(
@@ -551,6 +553,8 @@ class SyncExecutor(_Loop):
             return result
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
+        import httpx
+
         url, headers = self.sign(request)
         http_request = self.http.build_request(
             request.method, url, headers=headers, content=_body_content(request.body)
@@ -675,6 +679,8 @@ class AsyncExecutor(_Loop):
             return result
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
+        import httpx
+
         url, headers = self.sign(request)
         content = request.body
         if content is not None and not isinstance(content, bytes):

@@ -1,22 +1,25 @@
-"""A lean HTTP/1.1 transport for the sync DynamoDB client.
+"""A lean HTTP/1.1 exchange for the sync DynamoDB client, without httpx.
 
 DynamoDB calls are small JSON requests and answers, sent one after the other
-over a kept-alive connection. For them httpx's own stack (httpcore's pool and
-h11's state machine) costs more CPU than the rest of a call put together, so
-the sync client plugs this `httpx.BaseTransport` in instead: it writes the
-request line, headers and body with one ``sendall`` (no Nagle stall between
-headers and body), and reads the status line, headers and a Content-Length or
-chunked body straight off a buffered socket.
+over a kept-alive connection. For them httpx's stack (httpcore's pool, h11's
+state machine) costs more CPU than the rest of a call put together, and
+importing httpx costs more time and memory than the rest of a cold start. So
+the sync client sends through this instead: it writes the request line,
+headers and body with one ``sendall`` (no Nagle stall between headers and
+body) and reads the status line, headers and a Content-Length or chunked body
+straight off a buffered socket.
 
 What it does not do, on purpose: proxies (a client whose environment names a
-proxy keeps httpx's transport), HTTP/2, ``Expect: 100-continue``, request
-bodies that are streams. Answers are returned as bytes exactly as received;
-content decoding is left to the caller (which checks ``x-amz-crc32`` first).
+proxy, or that is given an httpx transport, keeps httpx), HTTP/2,
+``Expect: 100-continue``, streamed request bodies. Answers come back as bytes
+exactly as received; content decoding is the caller's (which checks
+``x-amz-crc32`` first). https uses the verified TLS context every client
+shares.
 
-A kept-alive connection the server has closed in the meantime is detected when
-the answer's first byte never comes; the request is then sent once more on a
-new connection, which is safe only because nothing of the answer was read
-(the executor's own retry policy covers everything else).
+A kept-alive connection the server closed while it sat idle shows up as an
+answer whose first byte never comes; the request then goes once more on a
+new connection, which is safe because nothing of an answer was read (the
+executor's retry policy covers every other failure).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from typing import Any
 
-import httpx
+from ..errors import (
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 MAX_LINE = 65536
 MAX_HEADERS = 200
@@ -47,58 +53,38 @@ class _Connection:
             self.sock.close()
 
 
-class KeepAliveTransport(httpx.BaseTransport):
+class KeepAliveTransport:
     """HTTP/1.1 with a small pool of kept-alive connections per origin."""
 
-    def __init__(
-        self,
-        tls: Callable[[], ssl.SSLContext],
-        *,
-        max_idle: int = 10,
-    ) -> None:
-        self._tls = tls
+    def __init__(self, *, max_idle: int = 10) -> None:
         self._max_idle = max_idle
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        default = 443 if url.scheme == "https" else 80
-        origin = (url.scheme, url.host, url.port or default)
-        message = _message(
-            request.method,
-            url.raw_path.decode("ascii"),
-            [
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, v in request.headers.raw
-            ],
-            request.content,
-        )
-        status, headers, body = self.exchange(
-            origin, message, request.extensions.get("timeout", {}), request
-        )
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
 
     def exchange(
         self,
         origin: tuple[str, str, int],
         message: bytes,
         timeouts: dict[str, Any],
-        request: httpx.Request | None = None,
+        url: str,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Send one whole request message; status, headers and raw body back."""
+        """Send one whole request message; status, headers and raw body back.
+
+        Failures are the services' endpoint errors, naming `url` (which must
+        carry no secret: DynamoDB's never does)."""
         connection = self._checkout(origin)
         if connection is not None:
             try:
-                return self._exchange(connection, origin, message, timeouts)
+                return self._exchange(connection, origin, message, timeouts, url)
             except _Stale:
                 pass  # the server closed it while idle: once more, afresh
-        connection = self._connect(origin, timeouts, request)
+        connection = self._connect(origin, timeouts, url)
         try:
-            return self._exchange(connection, origin, message, timeouts)
+            return self._exchange(connection, origin, message, timeouts, url)
         except _Stale as stale:
-            raise httpx.RemoteProtocolError(
-                "the server closed the connection without answering", request=request
+            raise EndpointConnectionError(
+                f"the server closed the connection without answering: {url}",
+                endpoint_url=url,
             ) from stale
 
     def _exchange(
@@ -107,6 +93,7 @@ class KeepAliveTransport(httpx.BaseTransport):
         origin: tuple[str, str, int],
         message: bytes,
         timeouts: dict[str, Any],
+        url: str,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         try:
             connection.sock.settimeout(timeouts.get("read"))
@@ -120,10 +107,15 @@ class KeepAliveTransport(httpx.BaseTransport):
             raise
         except TimeoutError as exc:
             connection.close()
-            raise httpx.ReadTimeout(f"read timed out: {exc}") from exc
+            raise ReadTimeoutError(
+                f"read timeout on endpoint URL: {url}", endpoint_url=url
+            ) from exc
         except (OSError, ValueError) as exc:
             connection.close()
-            raise httpx.ReadError(f"connection broke: {exc}") from exc
+            raise EndpointConnectionError(
+                f"the connection to {url} broke ({type(exc).__name__}: {exc})",
+                endpoint_url=url,
+            ) from exc
         if keep:
             self._checkin(origin, connection)
         else:
@@ -147,7 +139,7 @@ class KeepAliveTransport(httpx.BaseTransport):
         self,
         origin: tuple[str, str, int],
         timeouts: dict[str, Any],
-        request: httpx.Request | None,
+        url: str,
     ) -> _Connection:
         scheme, host, port = origin
         try:
@@ -156,14 +148,15 @@ class KeepAliveTransport(httpx.BaseTransport):
             )
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if scheme == "https":
-                sock = self._tls().wrap_socket(sock, server_hostname=host)
+                sock = _tls().wrap_socket(sock, server_hostname=host)
         except TimeoutError as exc:
-            raise httpx.ConnectTimeout(
-                f"connect timed out: {exc}", request=request
+            raise ConnectTimeoutError(
+                f"connect timeout on endpoint URL: {url}", endpoint_url=url
             ) from exc
         except OSError as exc:
-            raise httpx.ConnectError(
-                f"could not connect: {exc}", request=request
+            raise EndpointConnectionError(
+                f"could not connect to the endpoint URL: {url} ({exc})",
+                endpoint_url=url,
             ) from exc
         return _Connection(sock)
 
@@ -175,11 +168,18 @@ class KeepAliveTransport(httpx.BaseTransport):
                 connection.close()
 
 
+def _tls() -> ssl.SSLContext:
+    # the verified context every client shares (loads httpx, for https only)
+    from .._http import tls_context
+
+    return tls_context()
+
+
 class _Stale(Exception):
     """A reused connection closed before a single byte of the answer came."""
 
 
-def _message(
+def message(
     method: str, target: str, headers: list[tuple[str, str]], body: bytes
 ) -> bytes:
     """The whole request: request line, headers (Content-Length added), body."""
@@ -189,13 +189,6 @@ def _message(
         lines.append(f"Content-Length: {len(body)}")
     head = "\r\n".join(lines) + "\r\n\r\n"
     return head.encode("latin-1") + body
-
-
-def message(
-    method: str, target: str, headers: list[tuple[str, str]], body: bytes
-) -> bytes:
-    """`_message`, for callers that skip building an httpx.Request."""
-    return _message(method, target, headers, body)
 
 
 def _read_response(reader: Any) -> tuple[int, list[tuple[str, str]], bytes, bool]:

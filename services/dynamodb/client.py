@@ -14,12 +14,17 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from .._client import AsyncClient, SyncClient
-from .._executor import AsyncExecutor, Operation, Request, Response, SyncExecutor
+from .._executor import (
+    AsyncExecutor,
+    Context,
+    Credentialer,
+    Operation,
+    Request,
+    Response,
+    SyncExecutor,
+)
 from .._executor import _transport_error as transport_error
-from .._http import tls_context
 from . import protocol
 from ._connection import KeepAliveTransport, message
 from .paginate import AsyncPaginator, Paginator, paginator_spec
@@ -194,6 +199,8 @@ OPERATIONS: dict[str, Operation] = {
 
 # executors: DynamoDB reads each answer's bytes as sent, to check the CRC32
 
+USER_AGENT = "lambdalite/0.1"
+
 
 def _answer(
     status: int, headers: Any, body: bytes, retries: int, model: Any
@@ -208,17 +215,59 @@ def _answer(
     )
 
 
-class _SyncExecutor(SyncExecutor):
+class _Headers(dict[str, str]):
+    """Answer headers, looked up by lower-case name (what parse asks for)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__()
+        for name, value in pairs:
+            key = name.lower()
+            self[key] = f"{self[key]}, {value}" if key in self else value
+
+
+class _LeanExecutor(SyncExecutor):
+    """The sync executor on `KeepAliveTransport`: no httpx, one sendall a call."""
+
+    def __init__(self, ctx: Context, credentials: Credentialer) -> None:
+        super().__init__(ctx, credentials, None)  # type: ignore[arg-type]
+        settings = ctx.settings
+        self.connections = KeepAliveTransport(max_idle=settings.max_pool_connections)
+        parts = urlsplit(ctx.endpoint_url + "/")
+        default = 443 if parts.scheme == "https" else 80
+        self.origin = (parts.scheme, parts.hostname or "", parts.port or default)
+        self.path = parts.path
+        self.url = ctx.endpoint_url + "/"
+        self.timeouts = {
+            "connect": settings.connect_timeout,
+            "read": settings.read_timeout,
+        }
+        self.fixed = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
+
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self.connections.close()
+
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
+        _, headers = self.sign(request)
+        body = request.body or b""
+        wire = message(request.method, self.path, [*self.fixed, *headers], body)
+        status, raw_headers, raw_body = self.connections.exchange(
+            self.origin, wire, self.timeouts, self.url
+        )
+        return _answer(status, _Headers(raw_headers), raw_body, retries, self.service)
+
+
+class _SyncExecutor(SyncExecutor):
+    """The sync executor on an httpx transport (a mock, or a proxy's)."""
+
+    def _send(self, op: Operation, request: Request, retries: int) -> Response:
+        import httpx
+
         url, headers = self.sign(request)
         http = self.http
-        transport = self._transport
-        if transport is None:  # the endpoint never changes: look it up once
-            transport = self._transport = http._transport_for_url(httpx.URL(url))
-        if isinstance(transport, KeepAliveTransport):
-            return self._send_lean(transport, url, request, headers, retries)
-        # any other transport (a mock, a proxy): straight to it all the same;
-        # DynamoDB needs none of the client's cookie, auth or redirect layers
+        # straight to the transport: DynamoDB needs none of the client's
+        # cookie, auth or redirect layers
+        transport = http._transport_for_url(httpx.URL(url))
         http_request = httpx.Request(
             request.method,
             url,
@@ -236,54 +285,8 @@ class _SyncExecutor(SyncExecutor):
             raise transport_error(exc, url) from exc
         return _answer(raw.status_code, raw.headers, body, retries, self.service)
 
-    def _send_lean(
-        self,
-        transport: KeepAliveTransport,
-        url: str,
-        request: Request,
-        headers: list[tuple[str, str]],
-        retries: int,
-    ) -> Response:
-        lean = self._lean
-        if lean is None:
-            lean = self._lean = _LeanTarget(self.http, self.ctx.endpoint_url)
-        body = request.body or b""
-        wire = message(request.method, lean.path, [*lean.fixed, *headers], body)
-        try:
-            status, raw_headers, raw_body = transport.exchange(
-                lean.origin, wire, lean.timeouts
-            )
-        except httpx.TransportError as exc:
-            raise transport_error(exc, url) from exc
-        return _answer(status, _Headers(raw_headers), raw_body, retries, self.service)
 
-    _lean: _LeanTarget | None = None
-    _transport: httpx.BaseTransport | None = None
-
-
-class _LeanTarget:
-    """What the lean path works out once per client: origin, path, headers."""
-
-    def __init__(self, http: httpx.Client, endpoint_url: str) -> None:
-        parts = urlsplit(endpoint_url + "/")
-        default = 443 if parts.scheme == "https" else 80
-        self.origin = (parts.scheme, parts.hostname or "", parts.port or default)
-        self.path = parts.path
-        self.fixed = _fixed_headers(http)
-        self.timeouts = http.timeout.as_dict()
-
-
-class _Headers(dict[str, str]):
-    """Answer headers, looked up by lower-case name (what parse asks for)."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__()
-        for name, value in pairs:
-            key = name.lower()
-            self[key] = f"{self[key]}, {value}" if key in self else value
-
-
-def _fixed_headers(http: httpx.Client | httpx.AsyncClient) -> list[tuple[str, str]]:
+def _fixed_headers(http: Any) -> list[tuple[str, str]]:
     return [
         (k, v) for k, v in http.headers.items() if k not in ("accept", "connection")
     ]
@@ -291,6 +294,8 @@ def _fixed_headers(http: httpx.Client | httpx.AsyncClient) -> list[tuple[str, st
 
 class _AsyncExecutor(AsyncExecutor):
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
+        import httpx
+
         url, headers = self.sign(request)
         http = self.http
         http_request = httpx.Request(
@@ -320,6 +325,16 @@ def _proxied() -> bool:
     return any(os.environ.get(n) or os.environ.get(n.upper()) for n in names)
 
 
+_CLIENT_ARGS = (
+    "region_name",
+    "endpoint_url",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "config",
+)
+
+
 class DynamoDBClient(SyncClient):
     """A sync DynamoDB client; ``services.client("dynamodb", ...)`` makes one."""
 
@@ -327,7 +342,14 @@ class DynamoDBClient(SyncClient):
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs.get("_transport") is None and not _proxied():
-            kwargs["_transport"] = KeepAliveTransport(tls_context)
+            # the lean path: no httpx.Client, not even an import of httpx
+            args = {name: kwargs.pop(name, None) for name in _CLIENT_ARGS}
+            kwargs.pop("_transport", None)
+            if kwargs:
+                raise TypeError(f"unexpected arguments {sorted(kwargs)}")
+            ctx, creds = self._setup(**args)
+            self._executor = _LeanExecutor(ctx, creds)
+            return
         super().__init__(**kwargs)
         plain = self._executor
         self._executor = _SyncExecutor(plain.ctx, plain.credentials, plain.http)

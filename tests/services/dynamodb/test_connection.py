@@ -142,7 +142,7 @@ def test_the_default_sync_client_uses_the_lean_transport(serve: Any) -> None:
     for _ in range(3):
         assert client.get_item(TableName="t", Key={"pk": {"S": "a"}})["Item"]
 
-    assert isinstance(client._executor.http._transport, KeepAliveTransport)
+    assert isinstance(client._executor.connections, KeepAliveTransport)
     assert server.connections == 1  # kept alive
     first = server.requests[0]
     assert first.startswith(b"POST / HTTP/1.1\r\n")
@@ -212,8 +212,7 @@ def test_a_truncated_body_is_retried(serve: Any) -> None:
     # the first answer stops short; the server then waits for the next request
     # on that connection, so the client's read times out or breaks: use a
     # short read timeout so the test stays quick
-    client._executor.http.timeout = type(client._executor.http.timeout)(1.0)
-    client._executor._lean = None
+    client._executor.timeouts["read"] = 1.0
     result = client.get_item(TableName="t", Key={"pk": {"S": "a"}})
 
     assert result["Item"] == ITEM["Item"]
@@ -221,7 +220,7 @@ def test_a_truncated_body_is_retried(serve: Any) -> None:
     client.close()
 
 
-def test_a_proxy_in_the_environment_keeps_httpx_transport(monkeypatch: Any) -> None:
+def test_a_proxy_in_the_environment_keeps_httpx(monkeypatch: Any) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     client = services.client(
         "dynamodb",
@@ -231,5 +230,31 @@ def test_a_proxy_in_the_environment_keeps_httpx_transport(monkeypatch: Any) -> N
         aws_secret_access_key="secret",
     )
 
-    assert not isinstance(client._executor.http._transport, KeepAliveTransport)
+    assert not hasattr(client._executor, "connections")
+    assert client._executor.http is not None
     client.close()
+
+
+def test_the_lean_client_does_not_import_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, services\n"
+        "c = services.client('dynamodb', region_name='us-east-1',"
+        " endpoint_url='http://127.0.0.1:9', aws_access_key_id='a',"
+        " aws_secret_access_key='b')\n"
+        "print('httpx' in sys.modules)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(__import__("pathlib").Path(__file__).resolve().parents[3]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
