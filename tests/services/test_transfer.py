@@ -10,6 +10,7 @@ how often each part was stored, what the completion listed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -695,3 +696,70 @@ async def test_async_reset_mid_body_resumes_and_412_leaves_no_file(
         await as3.download_file("b", "k", str(tmp_path / "new.bin"), Config=CONFIG)
     assert caught.value.code == "PreconditionFailed"
     assert os.listdir(tmp_path) == ["out.bin"]  # no new.bin, no temp file
+
+
+# -- secrets and odd sinks -------------------------------------------------------
+
+
+def test_sse_c_key_never_reaches_the_log(
+    fake: FakeS3,
+    s3: S3Client,
+    source: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    key = "c2VjcmV0LWN1c3RvbWVyLWtleS0zMi1ieXRlcy1sb25nIQ=="
+    extra = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+    fake.faults.append(fail_part(2, lambda: s3_error(503, "SlowDown"), 1))
+    caplog.set_level(logging.DEBUG)
+
+    s3.upload_file(str(source), "b", "k", ExtraArgs=extra, Config=CONFIG)
+    s3.download_file("b", "k", str(tmp_path / "o"), ExtraArgs=extra, Config=CONFIG)
+
+    assert caplog.records  # the client did log at DEBUG
+    assert key not in caplog.text
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_async_download_into_a_non_seekable_sink(
+    fake: FakeS3, as3: AsyncS3Client, data: bytes
+) -> None:
+    fake.store("k", data, '"v1"')
+
+    class Sink:
+        def __init__(self) -> None:
+            self.pieces: list[bytes] = []
+
+        def write(self, chunk: bytes) -> int:
+            self.pieces.append(chunk)
+            return len(chunk)
+
+        def seekable(self) -> bool:
+            return False
+
+    sink = Sink()
+    moved: list[int] = []
+    await as3.download_fileobj("b", "k", sink, Config=CONFIG, Callback=moved.append)
+    assert b"".join(sink.pieces) == data
+    assert sum(moved) == len(data)
+
+
+def test_use_threads_false_runs_in_the_calling_thread(
+    fake: FakeS3, s3: S3Client, source: Path, data: bytes
+) -> None:
+    import threading
+
+    seen: set[int] = set()
+    config = TransferConfig(
+        multipart_threshold=PART, multipart_chunksize=PART, use_threads=False
+    )
+    s3.upload_file(
+        str(source),
+        "b",
+        "k",
+        Config=config,
+        Callback=lambda n: seen.add(threading.get_ident()),
+    )
+    assert fake.objects["k"] == data
+    assert seen == {threading.get_ident()}
