@@ -568,8 +568,12 @@ def _in_threads(count: int, step: Callable[[], bool]) -> None:
         worker()
     else:
         with ThreadPoolExecutor(count, thread_name_prefix="s3-transfer") as pool:
-            for _ in range(count):
-                pool.submit(worker)
+            workers = [pool.submit(worker) for _ in range(count)]
+            try:
+                wait(workers)
+            except BaseException as error:  # KeyboardInterrupt: stop the workers
+                errors.append(error)
+                raise
     if errors:
         raise errors[0]
 
