@@ -231,18 +231,18 @@ class Operation:
     def validate(self, params: Mapping[str, Any]) -> None:
         """Raise ParamValidationError naming a missing or unknown parameter."""
         missing = self.required.difference(params)
-        if missing:
-            names = ", ".join(sorted(missing))
-            raise ParamValidationError(
-                f"missing required parameter {names} in {self.name}"
-            )
         unknown = set(params).difference(self.allowed)
+        if not (missing or unknown):
+            return
+        problems = []
         if unknown:
-            names = ", ".join(sorted(unknown))
-            raise ParamValidationError(
-                f"unknown parameter {names} in {self.name}; "
-                f"valid parameters are {', '.join(sorted(self.allowed))}"
-            )
+            problems.append(f"unknown parameter {', '.join(sorted(unknown))}")
+        if missing:
+            problems.append(f"missing required parameter {', '.join(sorted(missing))}")
+        raise ParamValidationError(
+            f"{'; '.join(problems)} in {self.name}; "
+            f"valid parameters are {', '.join(sorted(self.allowed))}"
+        )
 
     def __repr__(self) -> str:
         return f"<Operation {self.name}>"

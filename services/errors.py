@@ -69,7 +69,8 @@ class ClientError(ServiceError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.response, self.operation_name))
+        service = getattr(type(self), "service_name", None)
+        return (_rebuild, (service, self.code, self.response, self.operation_name))
 
 
 class ParamValidationError(ServiceError, ValueError):
@@ -135,12 +136,23 @@ def named_error(service: str, code: str) -> type[ClientError]:
     if cls is None:
         if not code.isidentifier():
             return ClientError
-        cls = type(code, (ClientError,), {"__module__": f"services.{service}"})
+        cls = type(
+            code,
+            (ClientError,),
+            {"__module__": f"services.{service}", "service_name": service},
+        )
         _NAMED[key] = cls
     return cls
 
 
 _ClientError = ClientError
+
+
+def _rebuild(
+    service: str | None, code: str, response: dict[str, Any], operation_name: str
+) -> ClientError:
+    cls = named_error(service, code) if service else ClientError
+    return cls(response, operation_name)
 
 
 class ServiceExceptions:

@@ -65,6 +65,10 @@ def _stream_error(exc: httpx.TransportError) -> Exception:
     )
 
 
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 class StreamingBody:
     """A readable stream over a response body: read, iterate, close."""
 
@@ -75,7 +79,10 @@ class StreamingBody:
         checksum: tuple[str, str] | None = None,
     ) -> None:
         self._raw = raw
-        self._chunks: Iterator[bytes] = raw.iter_raw()
+        # a response already read (a test double, say) is served from memory
+        self._chunks: Iterator[bytes] = (
+            iter([raw.content]) if raw.is_stream_consumed else raw.iter_raw()
+        )
         self._buffer = b""
         self._done = False
         self._tally = _Tally(content_length, checksum)
@@ -177,7 +184,9 @@ class AsyncStreamingBody:
         checksum: tuple[str, str] | None = None,
     ) -> None:
         self._raw = raw
-        self._chunks: AsyncIterator[bytes] = raw.aiter_raw()
+        self._chunks: AsyncIterator[bytes] = (
+            _one(raw.content) if raw.is_stream_consumed else raw.aiter_raw()
+        )
         self._buffer = b""
         self._done = False
         self._tally = _Tally(content_length, checksum)
