@@ -193,8 +193,6 @@ def test_checksums_match_known_values(
 
 
 def test_get_object_body_stream_and_headers() -> None:
-    router = respx.MockRouter()
-
     # a plain mock transport: respx would decode the gzip-labelled body
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
@@ -286,7 +284,8 @@ def test_delete_objects_body_md5_and_per_key_errors() -> None:
         content=b"""<?xml version="1.0" encoding="UTF-8"?>
 <DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
   <Deleted><Key>sample1.txt</Key></Deleted>
-  <Error><Key>sample2.txt</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>
+  <Error><Key>sample2.txt</Key><Code>AccessDenied</Code>
+  <Message>Access Denied</Message></Error>
 </DeleteResult>""",
     )
     result = s3_client(router).delete_objects(
