@@ -57,15 +57,16 @@ class ClientError(ServiceError):
         self.message: str = error.get("Message", "")
         self.status_code: int = meta.get("HTTPStatusCode", 0)
         self.request_id: str = meta.get("RequestId", "")
-        retries = meta.get("MaxAttemptsReached")
-        suffix = (
-            " (reached max retries: {})".format(meta.get("RetryAttempts", 0))
-            if retries
-            else ""
-        )
-        super().__init__(
+        super().__init__(self.code, self.message)
+
+    def __str__(self) -> str:
+        meta = self.response.get("ResponseMetadata", {})
+        suffix = ""
+        if meta.get("MaxAttemptsReached"):
+            suffix = f" (reached max retries: {meta.get('RetryAttempts', 0)})"
+        return (
             f"An error occurred ({self.code}) when calling the "
-            f"{operation_name} operation{suffix}: {self.message}"
+            f"{self.operation_name} operation{suffix}: {self.message}"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
