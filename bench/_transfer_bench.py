@@ -245,16 +245,19 @@ def measure(runs: int = 3, size: int = 256 * MiB) -> dict[str, dict[str, float]]
                     out.write(block)
             target = os.path.join(work, "target.bin")
             for what, path in (("upload", source), ("download", target)):
-                for lib in ("boto3", "lambdalite"):
-                    times, rss = [], []
-                    for _ in range(runs):
+                times: dict[str, list[float]] = {"boto3": [], "lambdalite": []}
+                rss: dict[str, list[float]] = {"boto3": [], "lambdalite": []}
+                # the libraries take turns, so neither always runs second
+                for turn in range(runs):
+                    for lib in ("boto3", "lambdalite")[:: 1 if turn % 2 else -1]:
                         seconds, peak = one_transfer(lib, what, url, path)
-                        times.append(seconds)
-                        rss.append(peak)
+                        times[lib].append(seconds)
+                        rss[lib].append(peak)
                         if what == "download":
                             check_download(target, expected)
-                    rows[lib][f"{what}_time"] = statistics.median(times)
-                    rows[lib][f"{what}_rss"] = statistics.median(rss)
+                for lib in rows:
+                    rows[lib][f"{what}_time"] = statistics.median(times[lib])
+                    rows[lib][f"{what}_rss"] = statistics.median(rss[lib])
     finally:
         stub.terminate()
         stub.wait(timeout=10)
