@@ -40,6 +40,7 @@ import sigv4
 from sigv4 import redact as _redact
 
 from . import retry as _retry
+from ._http import httpx
 from .errors import (
     ClientError,
     ConnectTimeoutError,

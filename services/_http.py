@@ -13,13 +13,25 @@ httpx's own.
 from __future__ import annotations
 
 import ssl
+import sys
 import threading
 from http.cookiejar import CookieJar
 from typing import Any
 
-import httpx
+if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+    # httpx imports its command-line client when click, rich and pygments are
+    # installed (tens of ms); marking it absent makes httpx skip it, exactly as
+    # when they are not installed. The `httpx` command runs in its own process.
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    import httpx
+
+    del sys.modules["httpx._main"]
+else:
+    import httpx
 
 from .config import Resolved
+
+__all__ = ["HEADERS", "async_client", "httpx", "sync_client", "tls_context"]
 
 _TLS: ssl.SSLContext | None = None
 _TLS_LOCK = threading.Lock()

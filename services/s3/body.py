@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
 
-import httpx
-
+from .._http import httpx
 from ..errors import (
     ChecksumMismatchError,
     EndpointConnectionError,
