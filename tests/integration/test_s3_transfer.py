@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from boto3.s3.transfer import TransferConfig as BotoConfig
 
 import services
 from services.s3.transfer import TransferConfig
@@ -235,9 +237,6 @@ async def test_async_upload_file_then_download_file(
 
 
 def test_boto3_parity_on_moto(moto: Server, source: Path, tmp_path: Path) -> None:
-    boto3 = pytest.importorskip("boto3")
-    from boto3.s3.transfer import TransferConfig as BotoConfig
-
     data = source.read_bytes()
     boto_config = BotoConfig(
         multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=4
