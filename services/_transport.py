@@ -144,6 +144,31 @@ def _header_pairs(lines: list[bytes]) -> list[tuple[str, str]]:
     return pairs
 
 
+class _OneWrite:
+    """Send a request's head and in-memory body in one write, not two."""
+
+    _buffer: list[bytes]
+
+    def _send_output(
+        self, message_body: Any = None, encode_chunked: bool = False
+    ) -> None:
+        if isinstance(message_body, bytes) and not encode_chunked:
+            self._buffer.extend((b"", b""))
+            head = b"\r\n".join(self._buffer)
+            del self._buffer[:]
+            self.send(head + message_body)  # type: ignore[attr-defined]
+            return
+        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+
+
+class _Connection(_OneWrite, http.client.HTTPConnection):
+    response_class = _Response
+
+
+class _TLSConnection(_OneWrite, http.client.HTTPSConnection):
+    response_class = _Response
+
+
 class _ResponseStream(httpx.SyncByteStream):
     """The body of one response; gives the connection back when done."""
 
@@ -231,12 +256,9 @@ class FastTransport(httpx.BaseTransport):
         if scheme == "https":
             from ._http import tls_context
 
-            conn = http.client.HTTPSConnection(
-                host, port, timeout=connect, context=tls_context()
-            )
+            conn = _TLSConnection(host, port, timeout=connect, context=tls_context())
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=connect)
-        conn.response_class = _Response
+            conn = _Connection(host, port, timeout=connect)
         try:
             conn.connect()
         except TimeoutError as exc:
@@ -314,8 +336,10 @@ class FastTransport(httpx.BaseTransport):
                 skip_host=True,
                 skip_accept_encoding=True,
             )
-            for name, value in request.headers.raw:
-                conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+            # httpx has validated and encoded the headers already
+            conn._buffer.extend(  # type: ignore[attr-defined]
+                b"%b: %b" % pair for pair in request.headers.raw
+            )
             chunked = body is None and "transfer-encoding" in request.headers
             if body is not None:
                 conn.endheaders(body if body else None)
