@@ -126,6 +126,29 @@ def test_upload_file_then_download_file_multipart(
     assert sorted(os.listdir(tmp_path)) == ["copy.bin"]
 
 
+def test_failed_upload_is_aborted_on_the_server(
+    s3: Any, bucket: str, source: Path
+) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_after_first_part(amount: int) -> None:
+        raise Stop("the caller gave up")
+
+    with pytest.raises(Stop):
+        s3.upload_file(
+            str(source),
+            bucket,
+            "gave-up.bin",
+            Config=CONFIG,
+            Callback=stop_after_first_part,
+        )
+
+    assert uploads_left(s3, bucket) == []
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    assert [item["Key"] for item in listed] == []
+
+
 def test_upload_fileobj_of_a_stream_with_metadata(
     s3: Any, bucket: str, source: Path
 ) -> None:
