@@ -536,14 +536,29 @@ def _progress(callback: ProgressCallback | None) -> ProgressCallback:
     return report
 
 
-def _config(config: TransferConfig | None) -> TransferConfig:
+_CONFIG_FIELDS = (
+    "multipart_threshold",
+    "max_concurrency",
+    "multipart_chunksize",
+    "num_download_attempts",
+    "use_threads",
+)
+
+
+def _config(config: Any) -> TransferConfig:
+    """Our TransferConfig, or one made from an object with the same fields.
+
+    A boto3 `TransferConfig` has them, so code that builds one keeps working.
+    """
     if config is None:
         return TransferConfig()
-    if not isinstance(config, TransferConfig):
+    if isinstance(config, TransferConfig):
+        return config
+    if not all(hasattr(config, name) for name in _CONFIG_FIELDS):
         raise ParamValidationError(
             f"Config must be a TransferConfig, not {type(config).__name__}"
         )
-    return config
+    return TransferConfig(**{name: getattr(config, name) for name in _CONFIG_FIELDS})
 
 
 # -- sync ----------------------------------------------------------------------

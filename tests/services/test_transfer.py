@@ -565,6 +565,19 @@ def test_bad_config_is_refused() -> None:
         TransferConfig(max_concurrency=0)
 
 
+def test_a_boto3_transfer_config_is_taken(
+    fake: FakeS3, s3: S3Client, source: Path, data: bytes
+) -> None:
+    from boto3.s3.transfer import TransferConfig as BotoConfig
+
+    config = BotoConfig(multipart_threshold=PART, multipart_chunksize=2 * PART)
+    s3.upload_file(str(source), "b", "k", Config=config)
+    assert fake.completed == [[1, 2]]  # two parts of 10 MiB, as boto3 would
+    assert fake.objects["k"] == data
+    with pytest.raises(ParamValidationError, match="Config must be a TransferConfig"):
+        s3.upload_file(str(source), "b", "k", Config={"max_concurrency": 2})
+
+
 # -- memory ----------------------------------------------------------------------
 
 
