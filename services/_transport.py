@@ -164,6 +164,18 @@ class _OneWrite:
 class _Connection(_OneWrite, http.client.HTTPConnection):
     response_class = _Response
 
+    def connect(self) -> None:
+        # An ASCII host resolves as bytes: a str host makes the resolver load
+        # the idna codec and unicodedata, a third of a MiB for nothing.
+        host = self.host
+        where = (host.encode("ascii") if host.isascii() else host, self.port)
+        self.sock = socket.create_connection(
+            where,  # type: ignore[arg-type]
+            self.timeout,
+            getattr(self, "source_address", None),
+        )
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
 
 class _TLSConnection(_OneWrite, http.client.HTTPSConnection):
     response_class = _Response

@@ -10,10 +10,12 @@ repeat in place (S3's "flattened" lists such as Contents), or
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
-from xml.etree import ElementTree
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ResponseParseError
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -98,6 +100,9 @@ def parse_struct(elem: ElementTree.Element, shape: Shape) -> dict[str, Any]:
 
 def root(body: bytes) -> ElementTree.Element:
     """The root element of an XML body."""
+    # imported on first parse: a cold start that only reads objects skips it
+    from xml.etree import ElementTree
+
     try:
         return ElementTree.fromstring(body)
     except ElementTree.ParseError as exc:
@@ -126,6 +131,8 @@ def error_fields(body: bytes) -> dict[str, str] | None:
     stripped = body.lstrip()
     if not stripped.startswith(b"<"):
         return None
+    from xml.etree import ElementTree
+
     try:
         elem = ElementTree.fromstring(stripped)
     except ElementTree.ParseError:
