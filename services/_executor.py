@@ -40,7 +40,6 @@ import sigv4
 from sigv4 import redact as _redact
 
 from . import retry as _retry
-from ._http import httpx
 from .errors import (
     ClientError,
     ConnectTimeoutError,
@@ -454,7 +453,9 @@ async def _afile_chunks(read: Callable[[int], Any]) -> Any:
 
 
 def _transport_error(exc: Exception, url: str) -> EndpointError:
-    import httpx
+    # httpx is imported where it is used, not with this module: DynamoDB's
+    # sync client runs this executor without httpx and must not load it
+    from ._http import httpx
 
     base = _redact.redact_url(url).split("?", 1)[0]
     if isinstance(exc, httpx.ConnectTimeout):
@@ -554,7 +555,7 @@ class SyncExecutor(_Loop):
             return result
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        import httpx
+        from ._http import httpx
 
         url, headers = self.sign(request)
         http_request = self.http.build_request(
@@ -680,7 +681,7 @@ class AsyncExecutor(_Loop):
             return result
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        import httpx
+        from ._http import httpx
 
         url, headers = self.sign(request)
         content = request.body

@@ -13,8 +13,8 @@ What it does not do, on purpose: proxies (a client whose environment names a
 proxy, or that is given an httpx transport, keeps httpx), HTTP/2,
 ``Expect: 100-continue``, streamed request bodies. Answers come back as bytes
 exactly as received; content decoding is the caller's (which checks
-``x-amz-crc32`` first). https uses the verified TLS context every client
-shares.
+``x-amz-crc32`` first). https verifies certificates and host names with
+one context per process (`_tls`).
 
 A kept-alive connection the server closed while it sat idle shows up as an
 answer whose first byte never comes; the request then goes once more on a
@@ -24,6 +24,7 @@ executor's retry policy covers every other failure).
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import threading
@@ -168,11 +169,30 @@ class KeepAliveTransport:
                 connection.close()
 
 
-def _tls() -> ssl.SSLContext:
-    # the verified context every client shares (loads httpx, for https only)
-    from .._http import tls_context
+_TLS: list[ssl.SSLContext] = []
+_TLS_LOCK = threading.Lock()
 
-    return tls_context()
+
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context per process, trusting what httpx would.
+
+    SSL_CERT_FILE or SSL_CERT_DIR when set, else certifi's bundle (httpx's own
+    dependency), else the system's store. Built here rather than borrowed from
+    httpx, so an https client does not import httpx either.
+    """
+    with _TLS_LOCK:
+        if not _TLS:
+            cafile = os.environ.get("SSL_CERT_FILE") or None
+            capath = None if cafile else os.environ.get("SSL_CERT_DIR") or None
+            if cafile is None and capath is None:
+                try:
+                    import certifi
+
+                    cafile = certifi.where()
+                except ImportError:  # pragma: no cover - httpx brings certifi
+                    pass
+            _TLS.append(ssl.create_default_context(cafile=cafile, capath=capath))
+        return _TLS[0]
 
 
 class _Stale(Exception):

@@ -261,7 +261,7 @@ class _SyncExecutor(SyncExecutor):
     """The sync executor on an httpx transport (a mock, or a proxy's)."""
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        import httpx
+        from .._http import httpx
 
         url, headers = self.sign(request)
         http = self.http
@@ -294,7 +294,7 @@ def _fixed_headers(http: Any) -> list[tuple[str, str]]:
 
 class _AsyncExecutor(AsyncExecutor):
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        import httpx
+        from .._http import httpx
 
         url, headers = self.sign(request)
         http = self.http

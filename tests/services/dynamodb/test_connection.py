@@ -258,3 +258,61 @@ def test_the_lean_client_does_not_import_httpx() -> None:
         check=True,
     )
     assert out.stdout.strip() == "False"
+
+
+def test_https_verifies_without_importing_httpx() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import ssl, sys\n"
+        "from services.dynamodb._connection import _tls\n"
+        "ctx = _tls()\n"
+        "assert ctx is _tls()\n"
+        "assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname\n"
+        "assert ctx.get_ca_certs() or ctx.cert_store_stats()['x509_ca']\n"
+        "print('httpx' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_https_to_a_server_that_speaks_no_tls_is_refused() -> None:
+    # a server that answers plain HTTP on an https URL: the handshake fails,
+    # typed and retried, and never falls back to plain text
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    accepted: list[int] = []
+
+    def answer_plainly() -> None:
+        for _ in range(3):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_plainly, daemon=True)
+    thread.start()
+    client = services.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=f"https://127.0.0.1:{listener.getsockname()[1]}",
+        aws_access_key_id="AKID",
+        aws_secret_access_key="secret",
+        config=services.Config(connect_timeout=2, read_timeout=2),
+    )
+    client._executor.sleep = lambda seconds: None
+    try:
+        with pytest.raises(EndpointConnectionError, match="could not connect"):
+            client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    finally:
+        client.close()
+        listener.close()
+        thread.join(timeout=5)
+
+    assert len(accepted) == 3
