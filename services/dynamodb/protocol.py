@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
-import logging
 import zlib
 from collections.abc import Iterable
 from typing import Any
@@ -41,8 +40,6 @@ from ..errors import (
     ResponseParseError,
     client_error,
 )
-
-log = logging.getLogger(__name__)
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"

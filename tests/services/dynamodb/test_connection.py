@@ -316,3 +316,28 @@ def test_https_to_a_server_that_speaks_no_tls_is_refused() -> None:
         thread.join(timeout=5)
 
     assert len(accepted) == 3
+
+
+def test_debug_logging_never_shows_the_secret_or_signature(
+    serve: Any, caplog: Any
+) -> None:
+    import logging
+
+    server = serve(lambda n, request: reply(ITEM))
+    client = services.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{server.port}",
+        aws_access_key_id="AKID",
+        aws_secret_access_key="s3cr3t-value",
+        aws_session_token="t0ken-value",
+    )
+    with caplog.at_level(logging.DEBUG):
+        client.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    client.close()
+
+    signature = server.requests[0].split(b"Signature=")[1].split(b"\r\n")[0].decode()
+    logged = caplog.text
+    assert "DynamoDB_20120810.GetItem" in logged or "POST" in logged
+    for secret in ("s3cr3t-value", "t0ken-value", signature):
+        assert secret not in logged

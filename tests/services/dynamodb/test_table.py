@@ -344,3 +344,18 @@ async def test_async_table_items_and_update(aclient: Any, fake: Fake) -> None:
     assert items == [{"pk": "b"}]
     assert result["Attributes"] == {"n": Decimal(2)}
     assert json.loads(fake.requests[2].content)["UpdateExpression"] == "SET #n0 = :v0"
+
+
+def test_floats_opt_in_on_a_table(client: Any, fake: Fake) -> None:
+    table = Table(client, "tbl", floats=True)
+
+    table.put_item(Item={"pk": "a", "f": 0.1, "l": [2.5]})
+    with pytest.raises(TypeError, match="floats=True"):
+        Table(client, "tbl").put_item(Item={"pk": "a", "f": 0.1})
+
+    assert fake.calls[0][1]["Item"] == {
+        "pk": {"S": "a"},
+        "f": {"N": "0.1"},
+        "l": {"L": [{"N": "2.5"}]},
+    }
+    assert len(fake.calls) == 1
