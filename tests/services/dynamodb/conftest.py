@@ -1,4 +1,8 @@
-"""A scripted DynamoDB for the unit tests, behind httpx.MockTransport."""
+"""A scripted DynamoDB for the unit tests: a respx router behind MockTransport.
+
+Only ``POST /`` on the endpoint is routed; anything else the client sent
+would fail the test with respx's "not mocked" error.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 from services.dynamodb.client import AsyncDynamoDBClient, DynamoDBClient
 
@@ -82,9 +87,16 @@ def _client_args() -> dict[str, Any]:
     }
 
 
+def transport(fake: Fake) -> httpx.MockTransport:
+    """respx routes POST {ENDPOINT}/ to the fake; nothing else is answered."""
+    router = respx.Router(assert_all_called=False)
+    router.post(f"{ENDPOINT}/").mock(side_effect=fake)
+    return httpx.MockTransport(router.handler)
+
+
 @pytest.fixture
 def client(fake: Fake) -> Iterator[DynamoDBClient]:
-    made = DynamoDBClient(_transport=httpx.MockTransport(fake), **_client_args())
+    made = DynamoDBClient(_transport=transport(fake), **_client_args())
     made._executor.sleep = fake.sleeps.append
     yield made
     made.close()
@@ -92,7 +104,7 @@ def client(fake: Fake) -> Iterator[DynamoDBClient]:
 
 @pytest.fixture
 async def aclient(fake: Fake) -> Any:
-    made = AsyncDynamoDBClient(_transport=httpx.MockTransport(fake), **_client_args())
+    made = AsyncDynamoDBClient(_transport=transport(fake), **_client_args())
 
     async def sleep(seconds: float) -> None:
         fake.sleeps.append(seconds)
