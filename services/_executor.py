@@ -148,6 +148,24 @@ class Request:
         return f"<Request {self.method} {_redact.redact_url(self.url)}>"
 
 
+class Headers(dict[str, str]):
+    """Response headers: lower-case names, looked up in any case."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict.get(self, name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return dict.__getitem__(self, name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, name.lower())
+
+
+def headers_of(raw: httpx.Response) -> Headers:
+    """The response's headers, read once out of httpx's structure."""
+    return Headers(raw.headers.items())
+
+
 class Response:
     """What `parse` receives: status, headers (any case), body or stream."""
 
@@ -201,7 +219,7 @@ def default_metadata(response: Response) -> dict[str, Any]:
     if request_id:
         meta["RequestId"] = request_id
     meta["HTTPStatusCode"] = response.status
-    meta["HTTPHeaders"] = {k.lower(): v for k, v in headers.items()}
+    meta["HTTPHeaders"] = dict(headers.items())
     meta["RetryAttempts"] = response.attempts
     return meta
 
@@ -581,7 +599,7 @@ class SyncExecutor(_Loop):
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,
-            raw.headers,
+            headers_of(raw),
             body,
             raw=keep,
             attempts=retries,
@@ -711,7 +729,7 @@ class AsyncExecutor(_Loop):
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,
-            raw.headers,
+            headers_of(raw),
             body,
             raw=keep,
             attempts=retries,

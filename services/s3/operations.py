@@ -537,7 +537,7 @@ class S3Model(ServiceModel):
         if host_id is not None:
             meta["HostId"] = host_id
         meta["HTTPStatusCode"] = response.status
-        meta["HTTPHeaders"] = {k.lower(): v for k, v in headers.items()}
+        meta["HTTPHeaders"] = dict(headers.items())
         meta["RetryAttempts"] = response.attempts
         return meta
 
