@@ -440,6 +440,9 @@ class _Loop:
         return True
 
 
+_DEFAULT_HEADERS = [("User-Agent", "lambdalite/0.1"), ("Accept-Encoding", "identity")]
+
+
 def _body_content(body: Any) -> Any:
     """What httpx gets as content: bytes, or an iterator over a stream."""
     if body is None or isinstance(body, bytes):
@@ -576,8 +579,14 @@ class SyncExecutor(_Loop):
         from ._http import httpx
 
         url, headers = self.sign(request)
-        http_request = self.http.build_request(
-            request.method, url, headers=headers, content=_body_content(request.body)
+        # httpx.Request directly: build_request would merge client defaults
+        # into a new header set on every call; ours are added here instead.
+        http_request = httpx.Request(
+            request.method,
+            url,
+            headers=headers + _DEFAULT_HEADERS,
+            content=_body_content(request.body),
+            extensions={"timeout": self.http.timeout.as_dict()},
         )
         try:
             raw = self.http.send(http_request, stream=True)
@@ -706,8 +715,12 @@ class AsyncExecutor(_Loop):
         if content is not None and not isinstance(content, bytes):
             read = getattr(content, "read", None)
             content = _afile_chunks(read) if read is not None else content
-        http_request = self.http.build_request(
-            request.method, url, headers=headers, content=content
+        http_request = httpx.Request(
+            request.method,
+            url,
+            headers=headers + _DEFAULT_HEADERS,
+            content=content,
+            extensions={"timeout": self.http.timeout.as_dict()},
         )
         try:
             raw = await self.http.send(http_request, stream=True)
