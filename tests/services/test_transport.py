@@ -198,3 +198,35 @@ def test_get_object_streams_from_the_socket(
     assert b"".join(body.iter_chunks(4096)) == payload
     assert s3.get_object(Bucket="b", Key="k")["Body"].read() == payload  # type: ignore[attr-defined]
     assert server.accepted == 1
+
+
+def test_get_object_body_cut_short_is_a_typed_error(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    def script(conn: socket.socket, n: int) -> bool:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b")
+        return False
+
+    server = serve(script)
+    s3 = _client(server.url)
+    body = s3.get_object(Bucket="b", Key="k")["Body"]  # type: ignore[attr-defined]
+    with pytest.raises(
+        (services.errors.EndpointConnectionError, services.errors.IncompleteReadError)
+    ):
+        body.read()
+    assert server.requests == 1
+
+
+def test_tls_context_is_not_built_for_http(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    from services import _http
+
+    server = serve(lambda conn, n: conn.sendall(_ok()) or True)
+    before = _http._TLS
+    _client(server.url).list_objects_v2(Bucket="b")  # type: ignore[attr-defined]
+    assert _http._TLS is before
+    if before is None:
+        context = _http.tls_context()
+        assert context.verify_mode.name == "CERT_REQUIRED"
+        assert context.check_hostname
