@@ -226,14 +226,36 @@ def calls_per_second(lib: str, url: str, calls: int) -> tuple[float, float]:
     return put_rate, get_rate
 
 
+def rates_in_own_process(lib: str, url: str, calls: int) -> tuple[float, float]:
+    """calls_per_second in a fresh process that loads only that library.
+
+    In one process the second library would pay for the first one's objects
+    at every garbage collection.
+    """
+    out = subprocess.run(
+        [sys.executable, __file__, "--rates", lib, url, "--calls", str(calls)],
+        capture_output=True,
+        check=True,
+        timeout=600,
+        cwd=str(ROOT),
+    )
+    put_rate, get_rate = json.loads(out.stdout.splitlines()[-1])
+    return float(put_rate), float(get_rate)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold starts per library")
     parser.add_argument("--calls", type=int, default=2000, help="calls per rate")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rates", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_stub(args.serve)
+        return
+    if args.rates:
+        lib, url = args.rates
+        print(json.dumps(calls_per_second(lib, url, args.calls)))
         return
 
     stub, url = start_stub()
@@ -241,7 +263,7 @@ def main() -> None:
         rows: dict[str, dict[str, float]] = {}
         for lib in ("boto3", "lambdalite"):
             cold, rss = cold_start(lib, url, args.runs)
-            put_rate, get_rate = calls_per_second(lib, url, args.calls)
+            put_rate, get_rate = rates_in_own_process(lib, url, args.calls)
             rows[lib] = {"cold": cold, "rss": rss, "put": put_rate, "get": get_rate}
         # Transfers (upload_file/download_file of 256 MiB) add their rows here.
         for lib, fields in _transfer_bench.measure().items():

@@ -576,7 +576,7 @@ class SyncExecutor(_Loop):
             return result
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from ._http import httpx
+        from ._http import httpx, unlink
 
         url, headers = self.sign(request)
         # httpx.Request directly: build_request would merge client defaults
@@ -605,6 +605,7 @@ class SyncExecutor(_Loop):
         finally:
             if keep is None:
                 raw.close()
+                unlink(raw)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,
@@ -708,7 +709,7 @@ class AsyncExecutor(_Loop):
             return result
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from ._http import httpx
+        from ._http import httpx, unlink
 
         url, headers = self.sign(request)
         content = request.body
@@ -739,6 +740,7 @@ class AsyncExecutor(_Loop):
         finally:
             if keep is None:
                 await raw.aclose()
+                unlink(raw)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,

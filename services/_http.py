@@ -31,7 +31,14 @@ else:
 
 from .config import Resolved
 
-__all__ = ["HEADERS", "async_client", "httpx", "sync_client", "tls_context"]
+__all__ = [
+    "HEADERS",
+    "async_client",
+    "httpx",
+    "sync_client",
+    "tls_context",
+    "unlink",
+]
 
 _TLS: ssl.SSLContext | None = None
 _TLS_LOCK = threading.Lock()
@@ -85,6 +92,19 @@ class _NoCookies(CookieJar):
 
     def add_cookie_header(self, request: Any) -> None:
         return None
+
+
+_DONE = httpx.ByteStream(b"")
+
+
+def unlink(response: httpx.Response) -> None:
+    """After close: drop the response's stream, which points back at it.
+
+    httpx wraps a sent response's stream in one that refers to the response,
+    a cycle only the garbage collector would free; a closed response needs
+    neither.
+    """
+    response.stream = _DONE
 
 
 def _timeout(settings: Resolved) -> httpx.Timeout:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
 
-from .._http import httpx
+from .._http import httpx, unlink
 from ..errors import (
     ChecksumMismatchError,
     EndpointConnectionError,
@@ -157,6 +157,7 @@ class StreamingBody:
     def close(self) -> None:
         """Release the connection."""
         self._raw.close()
+        unlink(self._raw)
 
     def __enter__(self) -> StreamingBody:
         return self
@@ -240,6 +241,7 @@ class AsyncStreamingBody:
     async def close(self) -> None:
         """Release the connection."""
         await self._raw.aclose()
+        unlink(self._raw)
 
     async def __aenter__(self) -> AsyncStreamingBody:
         return self
