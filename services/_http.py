@@ -15,7 +15,6 @@ from __future__ import annotations
 import ssl
 import sys
 import threading
-from http.cookiejar import CookieJar
 from typing import Any
 
 if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
@@ -84,13 +83,44 @@ class _AsyncSchemeTransport(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-class _NoCookies(CookieJar):
-    """AWS APIs set no cookies: skip httpx's per-response cookie extraction."""
+class _NoCookies(httpx.Cookies):
+    """AWS APIs set no cookies: nothing to extract, nothing to send.
 
-    def extract_cookies(self, response: Any, request: Any) -> None:
+    httpx.Client extracts cookies from every response through urllib's cookie
+    machinery, a tenth of a small call's time; this store skips it.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
 
-    def add_cookie_header(self, request: Any) -> None:
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _Client(httpx.Client):
+    """httpx.Client without a cookie store."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        return None
+
+
+class _AsyncClient(httpx.AsyncClient):
+    """httpx.AsyncClient without a cookie store."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
         return None
 
 
@@ -128,11 +158,10 @@ def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
         from ._transport import FastTransport
 
         transport = FastTransport(max_keepalive=settings.max_pool_connections)
-    return httpx.Client(
+    return _Client(
         transport=transport,
         timeout=_timeout(settings),
         headers=HEADERS,
-        cookies=_NoCookies(),
         follow_redirects=False,
         **extra,
     )
@@ -141,11 +170,10 @@ def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
 def async_client(settings: Resolved, **extra: Any) -> httpx.AsyncClient:
     """The httpx.AsyncClient (one connection pool) for an async service client."""
     transport = extra.pop("transport", None) or _AsyncSchemeTransport(_limits(settings))
-    return httpx.AsyncClient(
+    return _AsyncClient(
         transport=transport,
         timeout=_timeout(settings),
         headers=HEADERS,
-        cookies=_NoCookies(),
         follow_redirects=False,
         **extra,
     )
