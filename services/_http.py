@@ -6,8 +6,9 @@ context is built until the first https connection opens; then one verified
 context is built per process and shared by every client. Sync clients use
 `services._transport.FastTransport` (http.client underneath, no httpcore);
 async clients use httpx's own transport, picked per scheme on first use.
-Verification stays on; proxies from the environment and timeouts are
-httpx's own.
+Verification stays on. Proxies named by the environment (HTTP_PROXY,
+HTTPS_PROXY, ALL_PROXY, NO_PROXY, as httpx reads them) are mounted as httpx
+proxy transports, since httpx applies them only to its default transport.
 """
 
 from __future__ import annotations
@@ -151,6 +152,43 @@ def _limits(settings: Resolved) -> httpx.Limits:
     return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
 
+def _environment_proxies() -> dict[str, str | None]:
+    """httpx's reading of HTTP(S)_PROXY, ALL_PROXY and NO_PROXY."""
+    # httpx applies the environment's proxies only to its default transport;
+    # with ours plugged in, the same mounts are made here from its own reading.
+    from httpx._utils import get_environment_proxies
+
+    return get_environment_proxies()
+
+
+def _proxy_mounts(settings: Resolved) -> dict[str, httpx.BaseTransport | None]:
+    mounts: dict[str, httpx.BaseTransport | None] = {}
+    for pattern, proxy in _environment_proxies().items():
+        mounts[pattern] = (
+            None
+            if proxy is None
+            else httpx.HTTPTransport(
+                proxy=proxy, verify=tls_context(), limits=_limits(settings)
+            )
+        )
+    return mounts
+
+
+def _async_proxy_mounts(
+    settings: Resolved,
+) -> dict[str, httpx.AsyncBaseTransport | None]:
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    for pattern, proxy in _environment_proxies().items():
+        mounts[pattern] = (
+            None
+            if proxy is None
+            else httpx.AsyncHTTPTransport(
+                proxy=proxy, verify=tls_context(), limits=_limits(settings)
+            )
+        )
+    return mounts
+
+
 def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
     """The httpx.Client (one connection pool) for a sync service client."""
     transport = extra.pop("transport", None)
@@ -160,6 +198,7 @@ def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
         transport = FastTransport(max_keepalive=settings.max_pool_connections)
     return _Client(
         transport=transport,
+        mounts=_proxy_mounts(settings),
         timeout=_timeout(settings),
         headers=HEADERS,
         follow_redirects=False,
@@ -172,6 +211,7 @@ def async_client(settings: Resolved, **extra: Any) -> httpx.AsyncClient:
     transport = extra.pop("transport", None) or _AsyncSchemeTransport(_limits(settings))
     return _AsyncClient(
         transport=transport,
+        mounts=_async_proxy_mounts(settings),
         timeout=_timeout(settings),
         headers=HEADERS,
         follow_redirects=False,

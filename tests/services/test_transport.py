@@ -230,3 +230,30 @@ def test_tls_context_is_not_built_for_http(
         context = _http.tls_context()
         assert context.verify_mode.name == "CERT_REQUIRED"
         assert context.check_hostname
+
+
+def test_environment_proxy_is_used(
+    serve: Callable[[Script], ScriptedServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bytes] = []
+
+    def proxy(conn: socket.socket, n: int) -> bool:
+        seen.append(b"request")
+        conn.sendall(_ok())
+        return True
+
+    server = serve(proxy)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # the endpoint is never contacted: the proxy answers for it
+    s3 = _client("http://127.0.0.1:9")
+    assert s3.list_objects_v2(Bucket="b")["Name"] == "b"  # type: ignore[attr-defined]
+    assert seen == [b"request"]
+
+
+def test_endpoint_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")
+    s3 = services.client("s3", region_name="eu-west-1", **KEYS)
+    assert s3.meta.endpoint_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    assert s3.meta.region_name == "eu-west-1"  # type: ignore[attr-defined]
