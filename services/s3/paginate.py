@@ -62,16 +62,19 @@ SPECS: dict[str, PaginatorSpec] = {
 }
 
 
+_SKIP = "skip_items"
+
+
 def encode_token(values: dict[str, Any]) -> str:
-    """A NextToken: the input tokens of the next page, base64 JSON."""
+    """A NextToken: the next page's input tokens (and items to skip), base64 JSON."""
     return base64.b64encode(json.dumps(values).encode()).decode()
 
 
 def decode_token(token: str, spec: PaginatorSpec) -> dict[str, Any]:
-    """The input tokens a StartingToken stands for."""
+    """The input tokens (and items to skip) a StartingToken stands for."""
     try:
         values = json.loads(base64.b64decode(token.encode(), validate=True))
-        if isinstance(values, dict) and set(values) <= set(spec.input_tokens):
+        if isinstance(values, dict) and set(values) <= {*spec.input_tokens, _SKIP}:
             return values
     except ValueError:
         pass
@@ -93,8 +96,11 @@ class _Plan:
         self.max_items: int | None = config.get("MaxItems")
         if config.get("PageSize") is not None:
             params[spec.limit_key] = config["PageSize"]
+        self.skip = 0
         if config.get("StartingToken"):
-            params.update(decode_token(config["StartingToken"], spec))
+            start = decode_token(config["StartingToken"], spec)
+            self.skip = int(start.pop(_SKIP, 0))
+            params.update(start)
         self.params = params
         self.seen = 0
         self.done = False
@@ -109,16 +115,29 @@ class _Plan:
             if page.get(out) not in (None, "")
         }
         more = bool(page.get(spec.more_key)) and bool(nxt)
+        main = spec.result_keys[0]
+        skipped = self.skip
+        if skipped:
+            # resuming inside a page an earlier MaxItems cut
+            page[main] = page.get(main, [])[skipped:]
+            self.skip = 0
         if self.max_items is not None:
-            main = spec.result_keys[0]
             items = page.get(main, [])
             room = self.max_items - self.seen
             if len(items) >= room:
-                # TODO(#4): resume inside a page cut by MaxItems, as boto3 does
                 page[main] = items[:room]
                 self.seen += room
                 self.done = True
-                self.resume = nxt if more else None
+                if len(items) > room:
+                    # the next token restarts this page, past what was given
+                    here = {
+                        name: self.params[name]
+                        for name in spec.input_tokens
+                        if name in self.params
+                    }
+                    self.resume = {**here, _SKIP: skipped + room}
+                else:
+                    self.resume = nxt if more else None
                 return page
             self.seen += len(items)
         if not more:

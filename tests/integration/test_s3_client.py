@@ -426,3 +426,38 @@ def _normalise_times(results: dict[str, list[dict[str, Any]]]) -> None:
 
     for label in results:
         results[label] = [walk(r) for r in results[label]]
+
+
+def test_max_items_resumes_inside_a_page_like_boto3(moto: Server) -> None:
+    ours, theirs = client(moto), boto_client(moto)
+    name = f"ll-{secrets.token_hex(6)}"
+    ours.create_bucket(Bucket=name)
+    try:
+        keys = [f"k{i}" for i in range(7)]
+        for key in keys:
+            ours.put_object(Bucket=name, Key=key, Body=b"")
+
+        def walk(s3: Any) -> list[list[str]]:
+            chunks, token = [], None
+            for _ in range(10):
+                config: dict[str, Any] = {"MaxItems": 2, "PageSize": 3}
+                if token:
+                    config["StartingToken"] = token
+                full = (
+                    s3.get_paginator("list_objects_v2")
+                    .paginate(Bucket=name, PaginationConfig=config)
+                    .build_full_result()
+                )
+                chunks.append([o["Key"] for o in full.get("Contents", [])])
+                token = full.get("NextToken")
+                if not token:
+                    break
+            return chunks
+
+        mine = walk(ours)
+        assert mine == walk(theirs)
+        assert mine == [["k0", "k1"], ["k2", "k3"], ["k4", "k5"], ["k6"]]
+    finally:
+        for key in keys:
+            ours.delete_object(Bucket=name, Key=key)
+        ours.delete_bucket(Bucket=name)
