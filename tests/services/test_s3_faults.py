@@ -286,3 +286,35 @@ async def test_async_client_retries_and_streams() -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_async_skew_redirect_and_timeouts() -> None:
+    router = respx.MockRouter()
+    server_now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    date = server_now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    wrong = router.get(url__startswith="https://bucket.s3.amazonaws.com/").mock(
+        side_effect=[
+            httpx.Response(
+                403, headers={"Date": date}, content=_error("RequestTimeTooSkewed")
+            ),
+            httpx.Response(
+                301,
+                headers={"x-amz-bucket-region": "eu-west-1"},
+                content=_error("PermanentRedirect"),
+            ),
+        ]
+    )
+    right = router.get(
+        url__startswith="https://bucket.s3.eu-west-1.amazonaws.com/"
+    ).mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, content=b"ok")])
+    async with async_s3_client(router) as s3:
+        result = await s3.get_object(Bucket="bucket", Key="key")
+        assert await result["Body"].read() == b"ok"
+        quota = s3._executor.quota.available
+    assert wrong.call_count == 2 and right.call_count == 2
+    stamp = dt.datetime.strptime(
+        right.calls.last.request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ"
+    )
+    assert abs((stamp - server_now.replace(tzinfo=None)).total_seconds()) < 60
+    assert quota == 500  # the timeout retry's 10 tokens came back on success
