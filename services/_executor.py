@@ -33,6 +33,7 @@ import datetime as _dt
 import io
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ from .errors import (
     EndpointError,
     ParamValidationError,
     ReadTimeoutError,
+    ResponseParseError,
 )
 
 if TYPE_CHECKING:
@@ -290,6 +292,37 @@ class ServiceModel:
         """The region a wrong-region answer names, if any."""
         return None
 
+    def received(self, headers: Headers, raw: bytes) -> bytes:
+        """The body to parse, from the bytes exactly as they came off the wire.
+
+        DynamoDB checks its CRC32 here before decoding; raising an
+        `EndpointError` makes the executor retry the call.
+        """
+        return decoded(headers, raw)
+
+
+def decoded(headers: Mapping[str, str], raw: bytes) -> bytes:
+    """The body after a gzip or deflate content encoding, if any.
+
+    The executors ask for ``Accept-Encoding: identity``; a server that
+    compresses anyway is decoded here. Other encodings pass through as sent,
+    as httpx leaves those it does not know.
+    """
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if not raw or encoding not in ("gzip", "x-gzip", "deflate"):
+        return raw
+    try:
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(raw)
+            except zlib.error:
+                return zlib.decompress(raw, wbits=-zlib.MAX_WBITS)
+        return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
+    except zlib.error as exc:
+        raise ResponseParseError(
+            f"the answer's {encoding} content encoding does not decode"
+        ) from exc
+
 
 class Context:
     """What build and parse may read about the client: region, endpoint, settings.
@@ -474,8 +507,6 @@ async def _afile_chunks(read: Callable[[int], Any]) -> Any:
 
 
 def _transport_error(exc: Exception, url: str) -> EndpointError:
-    # httpx is imported where it is used, not with this module: DynamoDB's
-    # sync client runs this executor without httpx and must not load it
     from ._http import httpx
 
     base = _redact.redact_url(url).split("?", 1)[0]
@@ -593,23 +624,26 @@ class SyncExecutor(_Loop):
         except httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code
-        keep: httpx.Response | None = raw
-        body = b""
-        try:
-            if not (op.streaming and status < 300):
-                body = raw.read()
-                keep = None
-        except httpx.TransportError as exc:
+        received = headers_of(raw)
+        if op.streaming and status < 300:
+            keep: httpx.Response | None = raw
+            body = b""
+        else:
             keep = None
-            raise _transport_error(exc, url) from exc
-        finally:
-            if keep is None:
+            try:
+                # the stream itself: the bytes as sent, not decoded by httpx
+                # (DynamoDB's CRC32 covers those)
+                body = b"".join(raw.stream)  # type: ignore[arg-type]
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, url) from exc
+            finally:
                 raw.close()
                 unlink(raw)
+            body = self.service.received(received, body)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,
-            headers_of(raw),
+            received,
             body,
             raw=keep,
             attempts=retries,
@@ -728,23 +762,25 @@ class AsyncExecutor(_Loop):
         except httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code
-        keep: httpx.Response | None = raw
-        body = b""
-        try:
-            if not (op.streaming and status < 300):
-                body = await raw.aread()
-                keep = None
-        except httpx.TransportError as exc:
+        received = headers_of(raw)
+        if op.streaming and status < 300:
+            keep: httpx.Response | None = raw
+            body = b""
+        else:
             keep = None
-            raise _transport_error(exc, url) from exc
-        finally:
-            if keep is None:
+            try:
+                stream = raw.stream
+                body = b"".join([c async for c in stream])  # type: ignore[union-attr]
+            except httpx.TransportError as exc:
+                raise _transport_error(exc, url) from exc
+            finally:
                 await raw.aclose()
                 unlink(raw)
+            body = self.service.received(received, body)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
             status,
-            headers_of(raw),
+            received,
             body,
             raw=keep,
             attempts=retries,

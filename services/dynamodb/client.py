@@ -10,23 +10,11 @@ Besides the operations: ``get_paginator("query" | "scan" | "list_tables")``,
 
 from __future__ import annotations
 
-import os
 from typing import Any
-from urllib.parse import urlsplit
 
 from .._client import AsyncClient, SyncClient
-from .._executor import (
-    AsyncExecutor,
-    Context,
-    Credentialer,
-    Operation,
-    Request,
-    Response,
-    SyncExecutor,
-)
-from .._executor import _transport_error as transport_error
+from .._executor import Operation
 from . import protocol
-from ._connection import KeepAliveTransport, message
 from .paginate import AsyncPaginator, Paginator, paginator_spec
 from .waiters import AsyncWaiter, Waiter, waiter_spec
 
@@ -197,162 +185,10 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-# executors: DynamoDB reads each answer's bytes as sent, to check the CRC32
-
-USER_AGENT = "lambdalite/0.1"
-
-
-def _answer(
-    status: int, headers: Any, body: bytes, retries: int, model: Any
-) -> Response:
-    protocol.check_crc32(headers, body)
-    return Response(
-        status,
-        headers,
-        protocol.inflate(headers, body),
-        attempts=retries,
-        service=model,
-    )
-
-
-class _Headers(dict[str, str]):
-    """Answer headers, looked up by lower-case name (what parse asks for)."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__()
-        for name, value in pairs:
-            key = name.lower()
-            self[key] = f"{self[key]}, {value}" if key in self else value
-
-
-class _LeanExecutor(SyncExecutor):
-    """The sync executor on `KeepAliveTransport`: no httpx, one sendall a call."""
-
-    def __init__(self, ctx: Context, credentials: Credentialer) -> None:
-        super().__init__(ctx, credentials, None)  # type: ignore[arg-type]
-        settings = ctx.settings
-        self.connections = KeepAliveTransport(max_idle=settings.max_pool_connections)
-        parts = urlsplit(ctx.endpoint_url + "/")
-        default = 443 if parts.scheme == "https" else 80
-        self.origin = (parts.scheme, parts.hostname or "", parts.port or default)
-        self.path = parts.path
-        self.url = ctx.endpoint_url + "/"
-        self.timeouts = {
-            "connect": settings.connect_timeout,
-            "read": settings.read_timeout,
-        }
-        self.fixed = [("User-Agent", USER_AGENT), ("Accept-Encoding", "identity")]
-
-    def close(self) -> None:
-        """Close the kept-alive connections."""
-        self.connections.close()
-
-    def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        _, headers = self.sign(request)
-        body = request.body or b""
-        wire = message(request.method, self.path, [*self.fixed, *headers], body)
-        status, raw_headers, raw_body = self.connections.exchange(
-            self.origin, wire, self.timeouts, self.url
-        )
-        return _answer(status, _Headers(raw_headers), raw_body, retries, self.service)
-
-
-class _SyncExecutor(SyncExecutor):
-    """The sync executor on an httpx transport (a mock, or a proxy's)."""
-
-    def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from .._http import httpx
-
-        url, headers = self.sign(request)
-        http = self.http
-        # straight to the transport: DynamoDB needs none of the client's
-        # cookie, auth or redirect layers
-        transport = http._transport_for_url(httpx.URL(url))
-        http_request = httpx.Request(
-            request.method,
-            url,
-            headers=[*_fixed_headers(http), *headers],
-            content=request.body,
-            extensions={"timeout": http.timeout.as_dict()},
-        )
-        try:
-            raw = transport.handle_request(http_request)
-            try:
-                body = b"".join(raw.stream)  # type: ignore[arg-type]
-            finally:
-                raw.close()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, url) from exc
-        return _answer(raw.status_code, raw.headers, body, retries, self.service)
-
-
-def _fixed_headers(http: Any) -> list[tuple[str, str]]:
-    return [
-        (k, v) for k, v in http.headers.items() if k not in ("accept", "connection")
-    ]
-
-
-class _AsyncExecutor(AsyncExecutor):
-    async def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from .._http import httpx
-
-        url, headers = self.sign(request)
-        http = self.http
-        http_request = httpx.Request(
-            request.method,
-            url,
-            headers=[*_fixed_headers(http), *headers],
-            content=request.body,
-            extensions={"timeout": http.timeout.as_dict()},
-        )
-        transport = http._transport_for_url(http_request.url)
-        try:
-            raw = await transport.handle_async_request(http_request)
-            try:
-                chunks = [chunk async for chunk in raw.stream]  # type: ignore[union-attr]
-            finally:
-                await raw.aclose()
-        except httpx.TransportError as exc:
-            raise transport_error(exc, url) from exc
-        return _answer(
-            raw.status_code, raw.headers, b"".join(chunks), retries, self.service
-        )
-
-
-def _proxied() -> bool:
-    """True when the environment names a proxy (httpx's transport handles those)."""
-    names = ("http_proxy", "https_proxy", "all_proxy")
-    return any(os.environ.get(n) or os.environ.get(n.upper()) for n in names)
-
-
-_CLIENT_ARGS = (
-    "region_name",
-    "endpoint_url",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "config",
-)
-
-
 class DynamoDBClient(SyncClient):
     """A sync DynamoDB client; ``services.client("dynamodb", ...)`` makes one."""
 
     model = protocol.DynamoDBModel()
-
-    def __init__(self, **kwargs: Any) -> None:
-        if kwargs.get("_transport") is None and not _proxied():
-            # the lean path: no httpx.Client, not even an import of httpx
-            args = {name: kwargs.pop(name, None) for name in _CLIENT_ARGS}
-            kwargs.pop("_transport", None)
-            if kwargs:
-                raise TypeError(f"unexpected arguments {sorted(kwargs)}")
-            ctx, creds = self._setup(**args)
-            self._executor = _LeanExecutor(ctx, creds)
-            return
-        super().__init__(**kwargs)
-        plain = self._executor
-        self._executor = _SyncExecutor(plain.ctx, plain.credentials, plain.http)
 
     def _op(self, snake: str, params: dict[str, Any]) -> dict[str, Any]:
         return self._executor.call(OPERATIONS[snake], params)
@@ -452,11 +288,6 @@ class AsyncDynamoDBClient(AsyncClient):
     """An async DynamoDB client; ``services.async_client("dynamodb", ...)``."""
 
     model = protocol.DynamoDBModel()
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        plain = self._executor
-        self._executor = _AsyncExecutor(plain.ctx, plain.credentials, plain.http)
 
     async def _op(self, snake: str, params: dict[str, Any]) -> dict[str, Any]:
         return await self._executor.call(OPERATIONS[snake], params)

@@ -31,7 +31,15 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from .._executor import Context, Operation, Request, Response, ServiceModel
+from .._executor import (
+    Context,
+    Headers,
+    Operation,
+    Request,
+    Response,
+    ServiceModel,
+    decoded,
+)
 from ..errors import (
     ChecksumMismatchError,
     ClientError,
@@ -121,21 +129,6 @@ def check_crc32(headers: Any, raw: bytes) -> None:
             f"the answer's CRC32 is {actual}, but x-amz-crc32 says {expected}; "
             "the body was damaged in transit"
         )
-
-
-def inflate(headers: Any, raw: bytes) -> bytes:
-    """The body after its content encoding (gzip or deflate), if any."""
-    encoding = headers.get("content-encoding", "").lower().strip()
-    if not encoding or encoding == "identity":
-        return raw
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompress(raw, wbits=16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(raw)
-        except zlib.error:
-            return zlib.decompress(raw, wbits=-zlib.MAX_WBITS)
-    raise ResponseParseError(f"unsupported content encoding {encoding!r}")
 
 
 _TIMESTAMP_PARENTS = frozenset(
@@ -279,3 +272,8 @@ class DynamoDBModel(ServiceModel):
     def error(self, response: Response, operation_name: str) -> ClientError:
         """The typed error for a non-2xx answer."""
         return error(response, operation_name)
+
+    def received(self, headers: Headers, raw: bytes) -> bytes:
+        """Check ``x-amz-crc32`` over the bytes as received, then decode them."""
+        check_crc32(headers, raw)
+        return decoded(headers, raw)

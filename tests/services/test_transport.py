@@ -1,16 +1,27 @@
-"""The http.client transport against a scripted server on 127.0.0.1."""
+"""The sync core transport against a scripted server on 127.0.0.1.
+
+Every sync client (S3 and DynamoDB) sends through `services._http`'s
+httpx.Client and `services._transport.FastTransport`; these tests drive both
+services through it on a real socket, one HTTP/1.1 framing or failure case
+each.
+"""
 
 from __future__ import annotations
 
+import gzip
+import json
+import logging
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 
 import pytest
 
 import services
-from services.errors import ReadTimeoutError
+from services.dynamodb.protocol import CRC32MismatchError
+from services.errors import EndpointConnectionError, ReadTimeoutError
 
 KEYS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "SECRET"}
 LIST = (
@@ -33,6 +44,7 @@ class ScriptedServer:
         self.limit = limit
         self.accepted = 0
         self.requests = 0
+        self.seen: list[bytes] = []
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.sock.settimeout(5)
         self.port = self.sock.getsockname()[1]
@@ -71,6 +83,7 @@ class ScriptedServer:
                             length = int(value)
                     while len(buffer) < length:
                         buffer += conn.recv(65536)
+                    self.seen.append(head + b"\r\n\r\n" + buffer[:length])
                     buffer = buffer[length:]
                     self.requests += 1
                     if not self.script(conn, self.requests):
@@ -104,9 +117,9 @@ def _ok(body: bytes = LIST, extra: bytes = b"") -> bytes:
     )
 
 
-def _client(url: str, **config: object) -> object:
+def _client(url: str, service: str = "s3", **config: object) -> object:
     return services.client(
-        "s3",
+        service,
         region_name="us-east-1",
         endpoint_url=url,
         config=services.Config(retry_base=0.0, **config),  # type: ignore[arg-type]
@@ -257,3 +270,215 @@ def test_endpoint_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     s3 = services.client("s3", region_name="eu-west-1", **KEYS)
     assert s3.meta.endpoint_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]
     assert s3.meta.region_name == "eu-west-1"  # type: ignore[attr-defined]
+
+
+# -- DynamoDB on the same path -------------------------------------------------
+
+ITEM = {"Item": {"pk": {"S": "a"}}}
+KEY = {"pk": {"S": "a"}}
+
+
+def _dynamodb_answer(
+    payload: bytes, *extra: bytes, crc: int | None = None, chunked: bool = False
+) -> bytes:
+    head = [
+        b"HTTP/1.1 200 OK",
+        b"Content-Type: application/x-amz-json-1.0",
+        b"x-amzn-RequestId: R1",
+        b"x-amz-crc32: %d" % (zlib.crc32(payload) if crc is None else crc),
+        *extra,
+    ]
+    if chunked:
+        half = len(payload) // 2
+        head.append(b"Transfer-Encoding: chunked")
+        body = b"".join(
+            b"%x\r\n%b\r\n" % (len(part), part)
+            for part in (payload[:half], payload[half:])
+        )
+        body += b"0\r\n\r\n"
+    else:
+        head.append(b"Content-Length: %d" % len(payload))
+        body = payload
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+ITEM_ANSWER = _dynamodb_answer(json.dumps(ITEM).encode())
+
+
+def _dynamodb(url: str, **config: object) -> object:
+    return _client(url, "dynamodb", **config)
+
+
+def test_dynamodb_sync_client_is_on_the_core_transport(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    from services._transport import FastTransport
+
+    server = serve(lambda conn, n: conn.sendall(ITEM_ANSWER) or True)
+    dynamodb = _dynamodb(server.url)
+    for _ in range(3):
+        assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+
+    assert isinstance(dynamodb._executor.http._transport, FastTransport)  # type: ignore[attr-defined]
+    assert server.accepted == 1  # kept alive
+    first = server.seen[0]
+    assert first.startswith(b"POST / HTTP/1.1\r\n")
+    lower = first.lower()
+    assert b"\r\nx-amz-target: dynamodb_20120810.getitem\r\n" in lower
+    assert b"\r\naccept-encoding: identity\r\n" in lower
+    assert b"\r\nauthorization: aws4-hmac-sha256 credential=akidexample/" in lower
+    assert first.endswith(b'{"TableName":"t","Key":{"pk":{"S":"a"}}}')
+
+
+def test_dynamodb_chunked_answers_are_read(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    chunked = _dynamodb_answer(json.dumps(ITEM).encode(), chunked=True)
+    server = serve(lambda conn, n: conn.sendall(chunked) or True)
+    dynamodb = _dynamodb(server.url)
+    for _ in range(2):
+        assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert server.accepted == 1
+
+
+def test_connection_close_is_honoured(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    closing = _dynamodb_answer(json.dumps(ITEM).encode(), b"Connection: close")
+    # the server keeps the socket open after saying close: the client must not
+    # send its next request on it
+    server = serve(lambda conn, n: conn.sendall(closing) or True)
+    dynamodb = _dynamodb(server.url, max_attempts=1)
+    for _ in range(2):
+        assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert server.accepted == 2
+
+
+def test_a_truncated_body_times_out_and_is_retried(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    def script(conn: socket.socket, n: int) -> bool:
+        # the first answer stops 5 bytes short and the connection stays open
+        conn.sendall(ITEM_ANSWER[:-5] if n == 1 else ITEM_ANSWER)
+        return True
+
+    server = serve(script)
+    dynamodb = _dynamodb(server.url, read_timeout=0.5)
+    started = time.monotonic()
+    assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 3
+    assert server.requests == 2
+    assert server.accepted == 2
+
+
+def test_a_server_that_closes_without_answering_gives_a_typed_error(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    server = serve(lambda conn, n: False)
+    dynamodb = _dynamodb(server.url)
+    with pytest.raises(EndpointConnectionError):
+        dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
+    assert server.requests == 3  # every attempt the retry policy allows
+
+
+def test_a_server_that_never_answers_times_out_boundedly(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    def script(conn: socket.socket, n: int) -> bool:
+        time.sleep(1)
+        return False
+
+    server = serve(script)
+    dynamodb = _dynamodb(server.url, read_timeout=0.2, max_attempts=2)
+    started = time.monotonic()
+    with pytest.raises(ReadTimeoutError):
+        dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
+    assert time.monotonic() - started < 3
+    assert server.requests == 2
+
+
+def test_dynamodb_crc32_covers_the_gzip_bytes_as_received(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    # a server that compresses although the client asked for identity: the
+    # CRC32 is over the compressed bytes, and the item comes back inflated
+    packed = gzip.compress(json.dumps(ITEM).encode())
+    answer = _dynamodb_answer(packed, b"Content-Encoding: gzip")
+    server = serve(lambda conn, n: conn.sendall(answer) or True)
+    dynamodb = _dynamodb(server.url)
+    assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert server.requests == 1
+
+
+def test_dynamodb_crc32_mismatch_is_retried_then_typed(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    payload = json.dumps(ITEM).encode()
+    damaged = _dynamodb_answer(payload, crc=zlib.crc32(payload) ^ 1)
+
+    def script(conn: socket.socket, n: int) -> bool:
+        conn.sendall(damaged if n in (1, 3, 4, 5) else ITEM_ANSWER)
+        return True
+
+    server = serve(script)
+    dynamodb = _dynamodb(server.url)
+    assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert server.requests == 2
+    with pytest.raises(CRC32MismatchError, match="x-amz-crc32"):
+        dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
+    assert server.requests == 5
+    assert server.accepted == 1  # a damaged body is read whole: the connection stays
+
+
+def test_https_to_a_server_that_speaks_no_tls_is_refused() -> None:
+    # plain HTTP on an https URL: the handshake fails, typed and retried, and
+    # never falls back to plain text
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    accepted: list[int] = []
+
+    def answer_plainly() -> None:
+        for _ in range(3):
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer_plainly, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    dynamodb = _dynamodb(f"https://127.0.0.1:{port}", connect_timeout=2, read_timeout=2)
+    try:
+        with pytest.raises(EndpointConnectionError, match="could not connect"):
+            dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
+    finally:
+        dynamodb.close()  # type: ignore[attr-defined]
+        listener.close()
+        thread.join(timeout=5)
+    assert len(accepted) == 3
+
+
+def test_debug_logging_never_shows_the_secret_or_signature(
+    serve: Callable[[Script], ScriptedServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    server = serve(lambda conn, n: conn.sendall(ITEM_ANSWER) or True)
+    dynamodb = services.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        aws_access_key_id="AKID",
+        aws_secret_access_key="s3cr3t-value",
+        aws_session_token="t0ken-value",
+    )
+    with caplog.at_level(logging.DEBUG):
+        dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
+    dynamodb.close()  # type: ignore[attr-defined]
+
+    sent = server.seen[0].decode()
+    signature = sent.split("Signature=")[1].split("\r\n")[0]
+    assert "GetItem" in caplog.text
+    for secret in ("s3cr3t-value", "t0ken-value", signature):
+        assert secret not in caplog.text
