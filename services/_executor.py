@@ -608,16 +608,17 @@ class SyncExecutor(_Loop):
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
         from ._http import httpx, unlink
+        from ._http import request as http_request_for
 
         url, headers = self.sign(request)
-        # httpx.Request directly: build_request would merge client defaults
-        # into a new header set on every call; ours are added here instead.
-        http_request = httpx.Request(
+        # not build_request: that would merge client defaults into a new
+        # header set on every call; ours are added here instead.
+        http_request = http_request_for(
             request.method,
             url,
-            headers=headers + _DEFAULT_HEADERS,
-            content=_body_content(request.body),
-            extensions={"timeout": self.http.timeout.as_dict()},
+            headers + _DEFAULT_HEADERS,
+            _body_content(request.body),
+            self.http.timeout.as_dict(),
         )
         try:
             raw = self.http.send(http_request, stream=True)
@@ -744,18 +745,19 @@ class AsyncExecutor(_Loop):
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
         from ._http import httpx, unlink
+        from ._http import request as http_request_for
 
         url, headers = self.sign(request)
         content = request.body
         if content is not None and not isinstance(content, bytes):
             read = getattr(content, "read", None)
             content = _afile_chunks(read) if read is not None else content
-        http_request = httpx.Request(
+        http_request = http_request_for(
             request.method,
             url,
-            headers=headers + _DEFAULT_HEADERS,
-            content=content,
-            extensions={"timeout": self.http.timeout.as_dict()},
+            headers + _DEFAULT_HEADERS,
+            content,
+            self.http.timeout.as_dict(),
         )
         try:
             raw = await self.http.send(http_request, stream=True)

@@ -4,7 +4,7 @@ Building an `httpx.Client` the ordinary way loads the CA bundle into a new TLS
 context (tens of milliseconds), even for an `http://` endpoint. Here no TLS
 context is built until the first https connection opens; then one verified
 context is built per process and shared by every client. Sync clients use
-`services._transport.FastTransport` (http.client underneath, no httpcore);
+`services._transport.FastTransport` (plain sockets, no httpcore);
 async clients use httpx's own transport, picked per scheme on first use.
 Verification stays on. Proxies named by the environment (HTTP_PROXY,
 HTTPS_PROXY, ALL_PROXY, NO_PROXY, as httpx reads them) are mounted as httpx
@@ -13,6 +13,7 @@ proxy transports, since httpx applies them only to its default transport.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import sys
 import threading
@@ -35,6 +36,7 @@ __all__ = [
     "HEADERS",
     "async_client",
     "httpx",
+    "request",
     "sync_client",
     "tls_context",
     "unlink",
@@ -136,6 +138,47 @@ def unlink(response: httpx.Response) -> None:
     neither.
     """
     response.stream = _DONE
+
+
+@functools.lru_cache(maxsize=64)
+def _url(text: str) -> httpx.URL:
+    # a DynamoDB client sends to the same URL every call: parse it once
+    return httpx.URL(text)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def request(
+    method: str,
+    url: str,
+    headers: list[tuple[str, str]],
+    content: Any,
+    timeout: dict[str, Any],
+) -> httpx.Request:
+    """The httpx.Request for a signed request; `headers` must carry Host.
+
+    A body in memory (or none) goes as a ready stream with its Content-Length
+    set here, as httpx would set it: that skips httpx's content encoding,
+    which re-reads every header. Other content (iterators) goes through it.
+    """
+    extensions = {"timeout": timeout}
+    if content is not None and not isinstance(content, bytes):
+        return httpx.Request(
+            method, _url(url), headers=headers, content=content, extensions=extensions
+        )
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        if content is not None:
+            headers = [*headers, ("Content-Length", str(len(content)))]
+        elif method in _BODY_METHODS:
+            headers = [*headers, ("Content-Length", "0")]
+    return httpx.Request(
+        method,
+        _url(url),
+        headers=headers,
+        stream=httpx.ByteStream(content or b""),
+        extensions=extensions,
+    )
 
 
 def _timeout(settings: Resolved) -> httpx.Timeout:

@@ -1,30 +1,37 @@
-"""A lean sync httpx transport on the standard library's `http.client`.
+"""A lean sync httpx transport: HTTP/1.1 on kept-alive sockets.
 
 httpx's default transport goes through httpcore and h11: about 25 ms to import
-and a few hundred microseconds a request, which is most of a small S3 call.
+and a few hundred microseconds a request, which is most of a small AWS call.
 This transport plugs into `httpx.Client` (its transport layer is pluggable)
-and speaks HTTP/1.1 with `http.client`, which httpx has imported already:
+and speaks HTTP/1.1 itself, over the standard library's sockets:
 
 * one pool per transport: idle keep-alive connections per (scheme, host,
   port), at most `max_keepalive` kept for each; a request takes an idle one or
-  opens a new one;
+  opens a new one. Each connection keeps one buffered reader for its life;
+* a request's head and in-memory body go out in one ``sendall`` (no Nagle
+  stall between them); a streamed body is sent as it comes, chunked when
+  httpx said ``Transfer-Encoding: chunked``;
+* answers are framed by Content-Length, chunked encoding, or the server
+  closing the connection; ``Connection: close`` and HTTP/1.0 are honoured.
+  The body is handed over as received: content decoding is the caller's;
 * TLS through the verified context of `services._http.tls_context()` (the
   host name is checked), built only when the first https connection opens;
-* connect timeout while connecting, read timeout (and write) after, from
-  httpx's per-request timeout extension;
+* connect timeout while connecting (TLS handshake included), read timeout
+  (and write) after, from httpx's per-request timeout extension;
 * a keep-alive connection that the server closed while it sat idle is
   detected and the request sent again once on a fresh connection, but only
   when nothing of the response was read and the body is in memory;
 * socket and protocol failures become httpx's own exceptions, so callers see
   `httpx.ConnectTimeout`, `httpx.ReadError` and friends as with httpcore.
 
-Proxies are not handled here: `httpx.Client` mounts its own proxy transports
-for the proxies the environment names, as it always does.
+Not supported, on purpose: HTTP/2, ``Expect: 100-continue`` (an interim 1xx
+answer is skipped), pipelining. Proxies are not handled here:
+`services._http` mounts httpx's own proxy transports for the proxies the
+environment names.
 """
 
 from __future__ import annotations
 
-import http.client
 import socket
 import threading
 from collections.abc import Iterator
@@ -33,184 +40,175 @@ from typing import Any
 import httpx
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_RESET = (
-    http.client.RemoteDisconnected,
-    ConnectionResetError,
-    BrokenPipeError,
-    ConnectionAbortedError,
-)
-
-
-class _Headers:
-    """Response headers read straight off the wire, without the email parser."""
-
-    __slots__ = ("_first", "_pairs")
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._pairs = pairs
-        first: dict[str, str] = {}
-        for name, value in pairs:
-            first.setdefault(name.lower(), value)
-        self._first = first
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        return self._first.get(name.lower(), default)
-
-    def get_all(self, name: str, default: Any = None) -> list[str] | Any:
-        lower = name.lower()
-        found = [value for key, value in self._pairs if key.lower() == lower]
-        return found or default
-
-    def items(self) -> list[tuple[str, str]]:
-        return self._pairs
-
-
-class _Response(http.client.HTTPResponse):
-    """http.client's response with a plain header reader (the email parser is
-    the slowest part of http.client for a small exchange)."""
-
-    def begin(self) -> None:
-        if self.headers is not None:
-            return
-        while True:
-            version, status, reason = self._read_status()
-            if status != http.client.CONTINUE:
-                break
-            _read_header_lines(self.fp)
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        headers = _Headers(_header_pairs(_read_header_lines(self.fp)))
-        self.headers = self.msg = headers
-
-        encoding = headers.get("transfer-encoding")
-        self.chunked = bool(encoding and encoding.lower() == "chunked")
-        self.chunk_left = None
-        self.will_close = self._check_close()
-        self.length = None
-        length = headers.get("content-length")
-        if length and not self.chunked:
-            try:
-                self.length = int(length)
-            except ValueError:
-                self.length = None
-            if self.length is not None and self.length < 0:
-                self.length = None
-        no_body = (
-            status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED)
-            or 100 <= status < 200
-            or self._method == "HEAD"
-        )
-        if no_body:
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
-
-
+_RESET = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
+_CHUNK = 65536
+
+Key = tuple[str, str, int]
 
 
-def _read_header_lines(fp: Any) -> list[bytes]:
-    lines: list[bytes] = []
+class _Stale(Exception):
+    """A reused connection closed before a single byte of the answer came."""
+
+
+class _Connection:
+    """One socket and the buffered reader kept with it."""
+
+    __slots__ = ("reader", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    def close(self) -> None:
+        try:
+            self.reader.close()
+        finally:
+            self.sock.close()
+
+
+class _Head:
+    """The status line and headers of an answer, and how its body is framed."""
+
+    __slots__ = ("chunked", "headers", "keep", "length", "reason", "status")
+
+    def __init__(self, reader: Any, method: bytes) -> None:
+        while True:
+            line = reader.readline(_MAX_LINE + 1)
+            if not line:
+                raise _Stale()
+            version, _, rest = line.partition(b" ")
+            code, _, reason = rest.partition(b" ")
+            if not version.startswith(b"HTTP/1.") or not code.isdigit():
+                raise httpx.RemoteProtocolError(
+                    f"not an HTTP/1.x status line: {line[:40]!r}"
+                )
+            status = int(code)
+            headers = _read_headers(reader)
+            if not 100 <= status < 200 or status == 101:
+                break  # an interim answer (100 Continue) is skipped
+        self.status = status
+        self.reason = reason.strip()
+        self.headers = headers
+
+        keep = version == b"HTTP/1.1"
+        length: int | None = None
+        chunked = False
+        for name, value in headers:
+            lower = name.lower()
+            if lower == b"content-length":
+                if not value.strip().isdigit():
+                    raise httpx.RemoteProtocolError("a malformed Content-Length")
+                length = int(value)
+            elif lower == b"transfer-encoding":
+                chunked = b"chunked" in value.lower()
+            elif lower == b"connection":
+                token = value.lower()
+                keep = b"close" not in token and (keep or b"keep-alive" in token)
+        if method == b"HEAD" or status in (204, 304):
+            length, chunked = 0, False
+        elif chunked:
+            length = None
+        elif length is None:
+            keep = False  # the body runs until the server closes
+        self.length = length
+        self.chunked = chunked
+        self.keep = keep
+
+
+def _read_headers(reader: Any) -> list[tuple[bytes, bytes]]:
+    headers: list[tuple[bytes, bytes]] = []
     while True:
-        line = fp.readline(_MAX_LINE + 1)
-        if len(line) > _MAX_LINE:
-            raise http.client.LineTooLong("header line")
-        if line in (b"\r\n", b"\n", b""):
-            return lines
-        lines.append(line)
-        if len(lines) > _MAX_HEADERS:
-            raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
-
-
-def _header_pairs(lines: list[bytes]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for raw in lines:
-        line = raw.decode("iso-8859-1")
-        if line[:1] in (" ", "\t") and pairs:
+        line = reader.readline(_MAX_LINE + 1)
+        if line in (b"\r\n", b"\n"):
+            return headers
+        if not line:
+            raise httpx.RemoteProtocolError("the answer's headers ended early")
+        if len(line) > _MAX_LINE or len(headers) >= _MAX_HEADERS:
+            raise httpx.RemoteProtocolError("the answer's headers are too large")
+        if line[:1] in (b" ", b"\t") and headers:
             # an obsolete folded continuation of the previous header
-            name, value = pairs[-1]
-            pairs[-1] = (name, f"{value} {line.strip()}")
+            name, value = headers[-1]
+            headers[-1] = (name, value + b" " + line.strip())
             continue
-        name, colon, value = line.partition(":")
+        name, colon, value = line.partition(b":")
         if colon:
-            pairs.append((name.strip(), value.strip()))
-    return pairs
-
-
-class _OneWrite:
-    """Send a request's head and in-memory body in one write, not two."""
-
-    _buffer: list[bytes]
-
-    def _send_output(
-        self, message_body: Any = None, encode_chunked: bool = False
-    ) -> None:
-        if isinstance(message_body, bytes) and not encode_chunked:
-            self._buffer.extend((b"", b""))
-            head = b"\r\n".join(self._buffer)
-            del self._buffer[:]
-            self.send(head + message_body)  # type: ignore[attr-defined]
-            return
-        super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
-
-
-class _Connection(_OneWrite, http.client.HTTPConnection):
-    response_class = _Response
-
-    def connect(self) -> None:
-        # An ASCII host resolves as bytes: a str host makes the resolver load
-        # the idna codec and unicodedata, a third of a MiB for nothing.
-        host = self.host
-        where = (host.encode("ascii") if host.isascii() else host, self.port)
-        self.sock = socket.create_connection(
-            where,  # type: ignore[arg-type]
-            self.timeout,
-            getattr(self, "source_address", None),
-        )
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class _TLSConnection(_OneWrite, http.client.HTTPSConnection):
-    response_class = _Response
+            headers.append((name.strip(), value.strip()))
 
 
 class _ResponseStream(httpx.SyncByteStream):
-    """The body of one response; gives the connection back when done."""
+    """The body of one answer; gives the connection back when it was all read."""
 
     def __init__(
-        self,
-        transport: FastTransport,
-        key: tuple[str, str, int],
-        conn: http.client.HTTPConnection,
-        response: http.client.HTTPResponse,
+        self, transport: FastTransport, key: Key, conn: _Connection, head: _Head
     ) -> None:
         self._transport = transport
         self._key = key
         self._conn = conn
-        self._response = response
+        self._head = head
+        self._done = head.length == 0
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
-        response = self._response
+        if self._done:
+            return
+        head = self._head
         try:
-            while True:
-                chunk = response.read1(65536)
-                if not chunk:
-                    break
-                yield chunk
+            if head.chunked:
+                yield from self._chunks()
+            elif head.length is not None:
+                yield from self._sized(head.length)
+            else:
+                yield from self._until_close()
         except TimeoutError as exc:
             self._discard()
             raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             self._discard()
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        except httpx.TransportError:
+            self._discard()
+            raise
+        self._done = True
+
+    def _sized(self, length: int) -> Iterator[bytes]:
+        read = self._conn.reader.read1
+        left = length
+        while left:
+            chunk = read(min(left, _CHUNK))
+            if not chunk:
+                raise httpx.ReadError(
+                    f"the body ended after {length - left} of {length} bytes"
+                )
+            left -= len(chunk)
+            yield chunk
+
+    def _chunks(self) -> Iterator[bytes]:
+        reader = self._conn.reader
+        while True:
+            line = reader.readline(_MAX_LINE + 1)
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise httpx.RemoteProtocolError(
+                    "a malformed or missing chunk size"
+                ) from None
+            if size == 0:
+                _read_headers(reader)  # trailers, dropped
+                return
+            yield from self._sized(size)
+            if reader.readline(_MAX_LINE + 1) not in (b"\r\n", b"\n"):
+                raise httpx.RemoteProtocolError("a chunk did not end where it said")
+
+    def _until_close(self) -> Iterator[bytes]:
+        read = self._conn.reader.read1
+        while True:
+            chunk = read(_CHUNK)
+            if not chunk:
+                return
+            yield chunk
 
     def _discard(self) -> None:
         self._closed = True
@@ -220,38 +218,31 @@ class _ResponseStream(httpx.SyncByteStream):
         if self._closed:
             return
         self._closed = True
-        response = self._response
-        done = response.isclosed() or (response.length == 0 and not response.chunked)
-        if done and not response.will_close:
-            # http.client closes only the response's file; the socket stays
-            response.close()
+        if self._done and self._head.keep:
             self._transport._release(self._key, self._conn)
         else:
-            response.close()
             self._conn.close()
 
 
 class FastTransport(httpx.BaseTransport):
-    """An HTTP/1.1 transport with a keep-alive pool, on `http.client`."""
+    """An HTTP/1.1 transport with a keep-alive pool, on plain sockets."""
 
     def __init__(self, *, max_keepalive: int = 10) -> None:
-        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Key, list[_Connection]] = {}
         self._lock = threading.Lock()
         self._max_keepalive = max_keepalive
         self._closed = False
 
     # -- the pool -----------------------------------------------------------------
 
-    def _acquire(self, key: tuple[str, str, int]) -> http.client.HTTPConnection | None:
+    def _acquire(self, key: Key) -> _Connection | None:
         with self._lock:
             idle = self._idle.get(key)
             if idle:
                 return idle.pop()
         return None
 
-    def _release(
-        self, key: tuple[str, str, int], conn: http.client.HTTPConnection
-    ) -> None:
+    def _release(self, key: Key, conn: _Connection) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if not self._closed and len(idle) < self._max_keepalive:
@@ -259,33 +250,34 @@ class FastTransport(httpx.BaseTransport):
                 return
         conn.close()
 
-    def _open(
-        self, key: tuple[str, str, int], timeouts: dict[str, Any]
-    ) -> http.client.HTTPConnection:
+    def _open(self, key: Key, timeouts: dict[str, Any]) -> _Connection:
         scheme, host, port = key
-        connect = timeouts.get("connect")
-        conn: http.client.HTTPConnection
-        if scheme == "https":
-            from ._http import tls_context
-
-            conn = _TLSConnection(host, port, timeout=connect, context=tls_context())
-        else:
-            conn = _Connection(host, port, timeout=connect)
+        # An ASCII host resolves as bytes: a str host makes the resolver load
+        # the idna codec and unicodedata, a third of a MiB for nothing.
+        where = (host.encode("ascii") if host.isascii() else host, port)
+        sock: socket.socket | None = None
         try:
-            conn.connect()
+            sock = socket.create_connection(
+                where,  # type: ignore[arg-type]
+                timeouts.get("connect"),
+            )
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if scheme == "https":
+                from ._http import tls_context
+
+                sock = tls_context().wrap_socket(sock, server_hostname=host)
         except TimeoutError as exc:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise httpx.ConnectTimeout(
                 f"connecting to {host}:{port} timed out"
             ) from exc
         except OSError as exc:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
-        sock = conn.sock
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(timeouts.get("read"))
-        return conn
+        sock.settimeout(timeouts.get("read"))
+        return _Connection(sock)
 
     # -- one exchange ----------------------------------------------------------------
 
@@ -297,84 +289,80 @@ class FastTransport(httpx.BaseTransport):
         key = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
         timeouts: dict[str, Any] = request.extensions.get("timeout", {})
         body = _memory_body(request)
+        message = _request_head(request)
+        if body:
+            message += body
 
         conn = self._acquire(key)
-        reused = conn is not None
+        if conn is not None:
+            try:
+                head = self._exchange(conn, request, message, body)
+            except _Stale as stale:
+                if body is None:
+                    raise httpx.RemoteProtocolError(
+                        "the server closed the connection"
+                    ) from stale
+                conn = None  # closed while idle: once more, on a fresh one
         if conn is None:
             conn = self._open(key, timeouts)
-        try:
-            response = self._exchange(conn, request, body)
-        except _RESET as exc:
-            conn.close()
-            if not (reused and body is not None):
-                raise httpx.RemoteProtocolError(str(exc) or "connection reset") from exc
-            # the server closed an idle keep-alive connection: once more, fresh
-            conn = self._open(key, timeouts)
             try:
-                response = self._exchange(conn, request, body)
-            except _RESET as again:
-                conn.close()
+                head = self._exchange(conn, request, message, body)
+            except _Stale as stale:
                 raise httpx.RemoteProtocolError(
-                    str(again) or "connection reset"
-                ) from again
-            except BaseException:
-                conn.close()
-                raise
-        except BaseException:
-            conn.close()
-            raise
+                    "the server closed the connection without answering"
+                ) from stale
 
-        headers = response.getheaders()
         return httpx.Response(
-            response.status,
-            headers=headers,
-            stream=_ResponseStream(self, key, conn, response),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (response.reason or "").encode("ascii", "replace"),
-            },
+            head.status,
+            headers=head.headers,
+            stream=_ResponseStream(self, key, conn, head),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason},
         )
 
     def _exchange(
         self,
-        conn: http.client.HTTPConnection,
+        conn: _Connection,
         request: httpx.Request,
+        message: bytes,
         body: bytes | None,
-    ) -> http.client.HTTPResponse:
+    ) -> _Head:
+        """Send the request and read the answer's head; the connection is closed
+        on any failure."""
         try:
-            conn.putrequest(
-                request.method,
-                request.url.raw_path.decode("ascii"),
-                skip_host=True,
-                skip_accept_encoding=True,
-            )
-            # httpx has validated and encoded the headers already
-            conn._buffer.extend(  # type: ignore[attr-defined]
-                b"%b: %b" % pair for pair in request.headers.raw
-            )
-            chunked = body is None and "transfer-encoding" in request.headers
-            if body is not None:
-                conn.endheaders(body if body else None)
-            else:
-                conn.endheaders()
-                for chunk in request.stream:  # type: ignore[union-attr]
-                    if not chunk:
-                        continue
-                    if chunked:
-                        conn.send(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-                    else:
-                        conn.send(chunk)
-                if chunked:
-                    conn.send(b"0\r\n\r\n")
-            return conn.getresponse()
-        except _RESET:
+            try:
+                conn.sock.sendall(message)
+                if body is None:
+                    self._send_stream(conn.sock, request)
+            except _RESET as exc:
+                raise _Stale() from exc
+            except TimeoutError as exc:
+                raise httpx.WriteTimeout(str(exc) or "write timed out") from exc
+            except OSError as exc:
+                raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
+            try:
+                return _Head(conn.reader, request.method.encode("ascii"))
+            except _RESET as exc:
+                raise _Stale() from exc
+            except TimeoutError as exc:
+                raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
+            except OSError as exc:
+                raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        except BaseException:
+            conn.close()
             raise
-        except TimeoutError as exc:
-            raise httpx.ReadTimeout(str(exc) or "timed out") from exc
-        except http.client.HTTPException as exc:
-            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
-        except OSError as exc:
-            raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
+
+    @staticmethod
+    def _send_stream(sock: socket.socket, request: httpx.Request) -> None:
+        chunked = "transfer-encoding" in request.headers
+        for chunk in request.stream:  # type: ignore[union-attr]
+            if not chunk:
+                continue
+            if chunked:
+                sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+            else:
+                sock.sendall(chunk)
+        if chunked:
+            sock.sendall(b"0\r\n\r\n")
 
     def close(self) -> None:
         with self._lock:
@@ -383,6 +371,17 @@ class FastTransport(httpx.BaseTransport):
             self._idle.clear()
         for conn in idle:
             conn.close()
+
+
+def _request_head(request: httpx.Request) -> bytes:
+    """Request line and headers, as httpx validated and encoded them."""
+    url = request.url
+    lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), url.raw_path)]
+    lines.extend(b"%b: %b" % pair for pair in request.headers.raw)
+    if "host" not in request.headers:
+        lines.append(b"Host: %b" % url.netloc)
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
 
 
 def _memory_body(request: httpx.Request) -> bytes | None:
