@@ -161,12 +161,9 @@ class _ResponseStream(httpx.SyncByteStream):
                 yield from self._sized(head.length)
             else:
                 yield from self._until_close()
-        except TimeoutError as exc:
-            self._discard()
-            raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
         except OSError as exc:
             self._discard()
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _failure(exc) from exc
         except httpx.TransportError:
             self._discard()
             raise
@@ -329,24 +326,16 @@ class FastTransport(httpx.BaseTransport):
         """Send the request and read the answer's head; the connection is closed
         on any failure."""
         try:
-            try:
-                conn.sock.sendall(message)
-                if body is None:
-                    self._send_stream(conn.sock, request)
-            except _RESET as exc:
-                raise _Stale() from exc
-            except TimeoutError as exc:
-                raise httpx.WriteTimeout(str(exc) or "write timed out") from exc
-            except OSError as exc:
-                raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
-            try:
-                return _Head(conn.reader, request.method.encode("ascii"))
-            except _RESET as exc:
-                raise _Stale() from exc
-            except TimeoutError as exc:
-                raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
-            except OSError as exc:
-                raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+            conn.sock.sendall(message)
+            if body is None:
+                self._send_stream(conn.sock, request)
+            return _Head(conn.reader, request.method.encode("ascii"))
+        except _RESET as exc:
+            conn.close()
+            raise _Stale() from exc
+        except OSError as exc:
+            conn.close()
+            raise _failure(exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -371,6 +360,13 @@ class FastTransport(httpx.BaseTransport):
             self._idle.clear()
         for conn in idle:
             conn.close()
+
+
+def _failure(exc: OSError) -> httpx.TransportError:
+    """httpx's exception for a socket failure: a timeout, or a broken read."""
+    if isinstance(exc, TimeoutError):
+        return httpx.ReadTimeout(str(exc) or "timed out")
+    return httpx.ReadError(str(exc) or type(exc).__name__)
 
 
 def _request_head(request: httpx.Request) -> bytes:
