@@ -375,7 +375,10 @@ class HttpRequest:
         if not isinstance(raw, str):
             raise BodyError("the event's body is not a string")
         if not self.is_base64_encoded:
-            return raw.encode("utf-8")
+            try:
+                return raw.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise BodyError("the body holds a lone surrogate") from exc
         try:
             return base64.b64decode(raw, validate=True)
         except binascii.Error as exc:
@@ -403,6 +406,8 @@ class HttpRequest:
             return json.loads(text)
         except ValueError as exc:
             raise BodyError(f"the body is not valid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise BodyError("the body's JSON is nested too deeply") from exc
 
     @cached_property
     def request_context(self) -> RequestContext:

@@ -37,6 +37,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
+import re
 import time
 import urllib.parse
 import uuid
@@ -74,6 +76,13 @@ _V1_RESULT_KEYS = frozenset(
 )
 
 HttpResponse = tuple[int, list[tuple[str, str]], bytes]
+
+log = logging.getLogger(__name__)
+
+# RFC 9110 5.1 and 5.5: a field name is a token; a value has no CR, LF or NUL
+# (a line break in one would start a header line of the handler's choosing)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
 
 
 # ---------------------------------------------------------------- requests
@@ -354,7 +363,8 @@ def result_to_http(result: object, *, version: str) -> HttpResponse:
         if version == "2.0":
             return _response_v2(result, raw)
         return _response_v1(result)
-    except MalformedResultError:
+    except MalformedResultError as exc:
+        log.warning("the function's result is malformed: %s", exc)
         return failure_to_http(version=version)
 
 
@@ -391,7 +401,7 @@ def _response_v2(result: object, raw: bytes | None) -> HttpResponse:
     cookies = result.get("cookies") or []
     if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
         raise MalformedResultError("cookies must be a list of strings")
-    headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+    headers.extend(("Set-Cookie", _safe_value(cookie)) for cookie in cookies)
     body = _body(result)
     if not _has(headers, "content-type"):
         headers.append(("Content-Type", "text/plain; charset=utf-8"))
@@ -435,8 +445,19 @@ def _header_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):
-        return str(value)
+        return _safe_value(str(value))
     raise MalformedResultError("header values must be strings or numbers")
+
+
+def _safe_value(value: str) -> str:
+    """`value` if it can go on the wire as one field value (sent as UTF-8)."""
+    if _UNSAFE_VALUE.search(value):
+        raise MalformedResultError("a header value holds CR, LF or NUL")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedResultError("a header value is not valid Unicode") from exc
+    return value
 
 
 def _header_lines(headers: object, *, multi: bool) -> list[tuple[str, str]]:
@@ -446,6 +467,8 @@ def _header_lines(headers: object, *, multi: bool) -> list[tuple[str, str]]:
         raise MalformedResultError("headers must be an object")
     lines: list[tuple[str, str]] = []
     for name, value in headers.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise MalformedResultError(f"not a header name: {name!r}")
         if name.lower() in _FRAMING_HEADERS:
             continue
         if multi:
@@ -468,7 +491,11 @@ def _body(result: dict[str, Any]) -> bytes:
             return base64.b64decode(body, validate=True)
         except binascii.Error as exc:
             raise MalformedResultError("body is not valid base64") from exc
-    return body.encode("utf-8")
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # a lone surrogate: JSON can carry it, UTF-8 cannot
+        raise MalformedResultError("body is not valid Unicode text") from exc
 
 
 def _has(headers: list[tuple[str, str]], name: str) -> bool:

@@ -41,6 +41,7 @@ import http
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -383,6 +384,7 @@ class LocalRuntimeAPI:
         tenant_id: str | None = None,
     ) -> Outcome:
         """Queue one invocation and wait for its outcome (on the API's loop)."""
+        event = _event_bytes(event)
         headers = {}
         if client_context is not None:
             headers["Lambda-Runtime-Client-Context"] = client_context
@@ -398,6 +400,7 @@ class LocalRuntimeAPI:
 
     def enqueue(self, event: bytes) -> asyncio.Future[Outcome]:
         """Queue one invocation from the API's own loop; no task per call."""
+        event = _event_bytes(event)
         invocation = self._queue(event, {})
         worker = self._wake()
         if worker is not None:
@@ -416,6 +419,7 @@ class LocalRuntimeAPI:
         wait: float | None = None,
     ) -> Outcome:
         """Queue one invocation and wait for its outcome (from any thread)."""
+        event = _event_bytes(event)
         coroutine = self.invoke_async(
             event,
             client_context=client_context,
@@ -427,6 +431,7 @@ class LocalRuntimeAPI:
 
     def submit(self, event: bytes) -> concurrent.futures.Future[Outcome]:
         """Queue one invocation; its outcome arrives on the returned future."""
+        event = _event_bytes(event)
         return asyncio.run_coroutine_threadsafe(
             self.invoke_async(event), self.event_loop
         )
@@ -571,23 +576,46 @@ class LocalRuntimeAPI:
             self._answer(invocation, outcome)
             return _accepted()
         if len(body) > MAX_RESPONSE_BYTES:
+            return self._too_large(invocation)
+        content_type = _header(headers, "content-type") or "application/json"
+        outcome = Outcome(request_id, body, content_type, echoed_invocation_id=echoed)
+        self._answer(invocation, outcome)
+        return _accepted()
+
+    def _too_large(
+        self, invocation: Invocation | None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Lambda's 413, the invocation (if any) failed as too large."""
+        if invocation is not None:
             message = (
                 "Response payload size exceeded maximum allowed payload size "
                 f"({MAX_RESPONSE_BYTES} bytes)."
             )
             self._fail(invocation, "Function.ResponseSizeTooLarge", message)
-            return _json_answer(
-                413,
-                {
-                    "errorMessage": "Exceeded maximum allowed payload size "
-                    f"({MAX_RESPONSE_BYTES} bytes).",
-                    "errorType": "RequestEntityTooLarge",
-                },
-            )
-        content_type = _header(headers, "content-type") or "application/json"
-        outcome = Outcome(request_id, body, content_type, echoed_invocation_id=echoed)
-        self._answer(invocation, outcome)
-        return _accepted()
+        return _json_answer(
+            413,
+            {
+                "errorMessage": "Exceeded maximum allowed payload size "
+                f"({MAX_RESPONSE_BYTES} bytes).",
+                "errorType": "RequestEntityTooLarge",
+            },
+        )
+
+    def _route_too_large(
+        self, connection: _RuntimeProtocol, method: str, target: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The answer to a request whose body was too large and was dropped."""
+        worker = connection.worker
+        held = worker.current
+        path = target.split("?", 1)[0]
+        prefix = f"{API}/invocation/"
+        if method == "POST" and path.startswith(prefix) and held is not None:
+            request_id, _, kind = path[len(prefix) :].partition("/")
+            if kind in ("response", "error") and request_id == held.request_id:
+                worker.current = None
+                _cancel(held)
+                return self._too_large(held)
+        return self._too_large(None)
 
 
 class _RuntimeProtocol(asyncio.Protocol):
@@ -605,6 +633,8 @@ class _RuntimeProtocol(asyncio.Protocol):
         self.buffer = b""
         self.parked = False
         self.open = False
+        self.drain: _Drain | None = None
+        """Set while the body of a too-large request is read and dropped."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -618,27 +648,56 @@ class _RuntimeProtocol(asyncio.Protocol):
         self.worker.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.drain is not None:
+            self._drained(data)
+            return
         self.buffer += data
         self.process()
 
     def process(self) -> None:
         """Answer every complete request in the buffer, unless parked on /next."""
-        while self.open and not self.parked:
+        while self.open and not self.parked and self.drain is None:
             try:
                 request = _parse_request(self.buffer)
+            except _TooLarge as too_large:
+                # read and drop the body, then answer 413: a runtime that is
+                # still sending would see its connection reset otherwise
+                self.drain = too_large.drain
+                rest, self.buffer = self.buffer[too_large.body_start :], b""
+                self._drained(rest)
+                return
             except BadRequest as exc:
                 self.send(*_json_answer(400, {"message": str(exc)}))
                 self.close()
                 return
             if request is None:
-                if len(self.buffer) > MAX_RESPONSE_BYTES + MAX_REQUEST_HEAD:
-                    self.close()
                 return
             (method, target, headers, body), used = request
             self.buffer = self.buffer[used:]
             answer = self.api._route(self, method, target, headers, body)
             if answer is not None:
                 self.send(*answer)
+
+    def _drained(self, data: bytes) -> None:
+        """Feed the body being dropped; answer once it has all arrived."""
+        drain = self.drain
+        assert drain is not None
+        try:
+            rest = drain.feed(data)
+        except BadRequest as exc:
+            self.drain = None
+            if drain.total > MAX_DRAINED_BYTES:
+                self.send(*self.api._route_too_large(self, drain.method, drain.target))
+            else:
+                self.send(*_json_answer(400, {"message": str(exc)}))
+            self.close()
+            return
+        if rest is None:
+            return
+        self.drain = None
+        self.buffer = rest
+        self.send(*self.api._route_too_large(self, drain.method, drain.target))
+        self.process()
 
     def send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         """Write one response."""
@@ -652,16 +711,108 @@ class _RuntimeProtocol(asyncio.Protocol):
             self.transport.close()
 
 
+def _event_bytes(event: object) -> bytes:
+    """`event` as bytes; a `TypeError` in the caller's thread for anything else."""
+    if isinstance(event, bytes | bytearray | memoryview):
+        return bytes(event)
+    raise TypeError(
+        f"an event is JSON-encoded bytes, not {type(event).__name__}; "
+        "pass json.dumps(event).encode()"
+    )
+
+
 def _drop_connections(worker: Worker) -> None:
     for connection in list(worker.connections):
         connection.close()
     worker.connections.clear()
 
 
+MAX_DRAINED_BYTES = 1024 * 1024 * 1024
+"""How much of a too-large body is read and dropped before the connection is
+closed instead: far more than a runtime would send, and no memory held."""
+
+
+class _Drain:
+    """Reads a body without keeping it: `Content-Length` bytes, or chunks."""
+
+    def __init__(self, method: str, target: str, length: int | None) -> None:
+        self.method = method
+        self.target = target
+        self.left = length if length is not None else 0
+        self.chunked = length is None
+        self.state = "size"  # chunked: size line, data (with its CRLF), trailer
+        self.line = b""
+        self.total = 0
+
+    def feed(self, data: bytes) -> bytes | None:
+        """Drop what belongs to the body; the bytes after it once it ended."""
+        self.total += len(data)
+        if self.total > MAX_DRAINED_BYTES:
+            raise BadRequest("the request body is far too large")
+        if not self.chunked:
+            if len(data) < self.left:
+                self.left -= len(data)
+                return None
+            rest = data[self.left :]
+            self.left = 0
+            return rest
+        return self._feed_chunked(data)
+
+    def _feed_chunked(self, data: bytes) -> bytes | None:
+        at = 0
+        while at < len(data):
+            if self.state == "data":
+                step = min(self.left, len(data) - at)
+                self.left -= step
+                at += step
+                if self.left == 0:
+                    self.state = "size"
+                continue
+            end = data.find(b"\n", at)
+            if end < 0:
+                self.line += data[at:]
+                if len(self.line) > MAX_REQUEST_HEAD:
+                    raise BadRequest("a chunk size line is too long")
+                return None
+            line = (self.line + data[at:end]).rstrip(b"\r")
+            self.line = b""
+            at = end + 1
+            if self.state == "trailer":
+                if not line:
+                    return data[at:]
+                continue
+            size = _chunk_size(line)
+            if size == 0:
+                self.state = "trailer"
+            else:
+                self.state, self.left = "data", size + 2
+        return None
+
+
+class _TooLarge(Exception):
+    """A request whose body is over the limit; its body starts at `body_start`."""
+
+    def __init__(self, drain: _Drain, body_start: int) -> None:
+        super().__init__("request body too large")
+        self.drain = drain
+        self.body_start = body_start
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size on a chunk's first line (hex digits, extensions ignored)."""
+    digits = line.split(b";", 1)[0].strip()
+    if not digits or len(digits) > 16 or digits.strip(b"0123456789abcdefABCDEF"):
+        raise BadRequest("bad chunk size")
+    return int(digits, 16)
+
+
 def _parse_request(
     buffer: bytes,
 ) -> tuple[tuple[str, str, list[tuple[str, str]], bytes], int] | None:
-    """One complete request at the start of `buffer` and its length, or None."""
+    """One complete request at the start of `buffer` and its length, or None.
+
+    `_TooLarge` when its body is over the runtime's response limit.
+    """
     head_end = buffer.find(b"\r\n\r\n")
     if head_end < 0:
         if len(buffer) > MAX_REQUEST_HEAD:
@@ -682,8 +833,12 @@ def _parse_request(
     if chunked:
         decoded = _dechunk(buffer, start)
         if decoded is None:
+            if len(buffer) - start > MAX_RESPONSE_BYTES + MAX_REQUEST_HEAD:
+                raise _TooLarge(_Drain(method, target, None), start)
             return None
         body, end = decoded
+    elif length > MAX_RESPONSE_BYTES:
+        raise _TooLarge(_Drain(method, target, length), start)
     else:
         end = start + length
         if len(buffer) < end:
@@ -713,10 +868,7 @@ def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
         line_end = buffer.find(b"\r\n", at)
         if line_end < 0:
             return None
-        try:
-            size = int(buffer[at:line_end].split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise BadRequest("bad chunk size") from exc
+        size = _chunk_size(buffer[at:line_end])
         at = line_end + 2
         if size == 0:
             trailer_end = buffer.find(b"\r\n\r\n", line_end)
@@ -791,6 +943,7 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
         await reader.readexactly(2)
 
 
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
 _REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
@@ -806,14 +959,18 @@ def write_response(
 
 def _response_bytes(status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
     head = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}"]
-    head.extend(f"{name}: {value}" for name, value in headers)
+    for name, value in headers:
+        # the last guard against response splitting: callers check first
+        if _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
+            raise ValueError(f"header {name!r} holds CR, LF or NUL")
+        head.append(f"{name}: {value}")
     if status in (204, 304) or status < 200:
         # no content, so no framing (RFC 9110 6.4.1): a body would be read
         # as the start of the next response
         body = b""
     else:
         head.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    return ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + body
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:

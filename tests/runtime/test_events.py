@@ -322,3 +322,17 @@ def test_repr_hides_headers_cookies_and_body() -> None:
     assert "secret-token-value" not in shown
     assert "iVBORw0KGgo" not in shown
     assert "PUT /upload" in repr(req)
+
+
+def test_json_too_deeply_nested_is_a_body_error() -> None:
+    event = load("http_v2")
+    event["body"], event["isBase64Encoded"] = "[" * 100000, False
+    with pytest.raises(BodyError, match="nested"):
+        request(event).json()
+
+
+def test_lone_surrogate_body_is_a_body_error() -> None:
+    event = load("http_v2")
+    event["body"], event["isBase64Encoded"] = '{"a": "\ud800"}', False
+    with pytest.raises(BodyError):
+        request(event).body  # noqa: B018

@@ -418,3 +418,58 @@ def test_failures_per_version() -> None:
 def test_result_to_http_rejects_unknown_versions() -> None:
     with pytest.raises(ValueError, match="payload format"):
         result_to_http({}, version="3.0")
+
+
+# ---------------------------------------------------------------- injection
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"statusCode": 200, "headers": {"X-A": "1\r\nSet-Cookie: evil=1"}},
+        {"statusCode": 200, "headers": {"X-A": "1\nX-B: 2"}},
+        {"statusCode": 200, "headers": {"X-A": "1\rX-B: 2"}},
+        {"statusCode": 200, "headers": {"X-A": "a\x00b"}},
+        {"statusCode": 200, "headers": {"X-A\r\nX-B": "1"}},
+        {"statusCode": 200, "headers": {"X A": "1"}},
+        {"statusCode": 200, "headers": {"": "1"}},
+        {"statusCode": 200, "headers": {"X-A": "\ud800"}},
+    ],
+    ids=["crlf", "lf", "cr", "nul", "name-crlf", "name-space", "name-empty", "lone"],
+)
+def test_header_injection_is_a_malformed_result(version: str, result: Any) -> None:
+    # RFC 9110 5.5: a field value has no CR, LF or NUL; a name is a token
+    error = V1_ERROR if version == "1.0" else V2_ERROR
+    assert result_to_http(result, version=version) == error
+
+
+def test_v1_multi_value_header_injection_is_a_502() -> None:
+    result = {"statusCode": 200, "multiValueHeaders": {"X-A": ["ok", "1\r\nX-B: 2"]}}
+    assert result_to_http(result, version="1.0") == V1_ERROR
+
+
+@pytest.mark.parametrize("cookie", ["a=1\r\nX-B: 2", "a=1\nb", "a=\x00"])
+def test_v2_cookie_injection_is_a_500(cookie: str) -> None:
+    result = {"statusCode": 200, "cookies": [cookie]}
+    assert result_to_http(result, version="2.0") == V2_ERROR
+
+
+def test_malformed_result_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    result = {"statusCode": 200, "headers": {"X-A": "1\r\nX-B: 2"}}
+    with caplog.at_level("WARNING", logger="runtime.gateway"):
+        result_to_http(result, version="2.0")
+    assert any("malformed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(("version", "error"), [("1.0", V1_ERROR), ("2.0", V2_ERROR)])
+def test_lone_surrogate_body_is_a_malformed_result(version: str, error: Any) -> None:
+    result = {"statusCode": 200, "body": "\ud800"}
+    assert result_to_http(result, version=version) == error
+    # as the loop sends it: JSON escapes the surrogate
+    assert result_to_http(json.dumps(result).encode(), version=version) == error
+
+
+def test_non_ascii_header_values_go_out_as_utf8() -> None:
+    result = {"statusCode": 200, "headers": {"X-Name": "é€"}}
+    assert ("X-Name", "é€") in result_to_http(result, version="2.0")[1]

@@ -40,6 +40,12 @@ if os.environ.get("EXIT_WHILE_IDLE"):
     threading.Thread(target=_exit_soon, daemon=True).start()
 
 
+def big(event, context):
+    if "size" in event:
+        return "x" * event["size"]
+    return {"pid": os.getpid()}
+
+
 def dies(event, context):
     if event.get("die"):
         os._exit(7)
@@ -263,3 +269,49 @@ def test_local_response_status_line(status: int, line: bytes) -> None:
     write_response(writer, status, [], b"x")  # type: ignore[arg-type]
     assert writer.data.split(b"\r\n")[0] == line
     assert writer.data.endswith(b"Content-Length: 1\r\n\r\nx")
+
+
+def test_local_invoke_refuses_non_bytes_event_up_front(task_root: Path) -> None:
+    with api_for(task_root, "fns.sleepy") as api:
+        for call in (api.invoke, api.submit):
+            with pytest.raises(TypeError, match="bytes"):
+                call({"sleep": 0})  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="bytes"):
+            api.call(api.invoke_async("{}"), 10)  # type: ignore[arg-type]
+        # the API is still fine
+        assert api.invoke(b"{}", wait=20).ok
+
+
+@pytest.mark.parametrize("size", [7_000_000, 30_000_000])
+def test_local_oversized_response_is_413_and_the_loop_goes_on(
+    task_root: Path, size: int
+) -> None:
+    import tracemalloc
+
+    with api_for(task_root, "fns.big", timeout=30) as api:
+        before = api.invoke(b"{}", wait=30).json()["pid"]
+        tracemalloc.start()
+        try:
+            outcome = api.invoke(json.dumps({"size": size}).encode(), wait=60)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        after = api.invoke(b"{}", wait=30).json()["pid"]
+    assert outcome.error_type == "Function.ResponseSizeTooLarge"
+    assert outcome.json()["errorType"] == "Function.ResponseSizeTooLarge"
+    assert before == after  # the same worker: it got its 413 and went on
+    assert peak < 16 * 1024 * 1024  # read and dropped, never buffered whole
+
+
+def test_local_drain_drops_a_chunked_body_fed_in_pieces() -> None:
+    from runtime.local import _Drain
+
+    chunk = b"x" * 70000
+    body = b"%x\r\n%s\r\n" % (len(chunk), chunk) * 3 + b"0\r\nX-T: 1\r\n\r\n"
+    wire = body + b"GET /next HTTP/1.1\r\n\r\n"
+    drain = _Drain("POST", "/x", None)
+    pieces = [wire[at : at + 997] for at in range(0, len(wire), 997)]
+    rest = None
+    while rest is None:
+        rest = drain.feed(pieces.pop(0))
+    assert rest + b"".join(pieces) == b"GET /next HTTP/1.1\r\n\r\n"

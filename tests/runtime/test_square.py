@@ -116,3 +116,10 @@ def test_square_of_a_huge_int_is_a_400_not_a_crash() -> None:
     status, _, answer = call(huge)
     assert status == 400
     assert "too large" in answer["error"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_square_deeply_nested_json_is_400(version: str) -> None:
+    status, _, sent = call(b"[" * 100000, version=version)
+    assert status == 400
+    assert "error" in sent
