@@ -24,6 +24,50 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = 3.0
 """Lambda's default function timeout, in seconds."""
+MAX_TIMEOUT = 900.0
+"""Lambda's longest function timeout, in seconds (15 minutes)."""
+MAX_WORKERS = 64
+"""More worker processes than a workstation would want."""
+
+
+def _timeout(text: str) -> float:
+    """`--timeout`: seconds, finite, over 0 and at most Lambda's 900."""
+    import math
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"must be over 0 and at most {MAX_TIMEOUT:g} seconds "
+            f"(Lambda's limit), not {text!r}"
+        )
+    return seconds
+
+
+def _port(text: str) -> int:
+    """`--port`: 1 to 65535, or 0 for any free port."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be 1 to 65535 (0: any free port), not {text!r}"
+        )
+    return port
+
+
+def _workers(text: str) -> int:
+    """`--workers`: 1 to MAX_WORKERS processes."""
+    try:
+        workers = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= workers <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_WORKERS}, not {text!r}")
+    return workers
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -57,7 +101,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="address to listen on (default 127.0.0.1; a non-loopback address "
         "makes the dev server reachable from the network)",
     )
-    serve.add_argument("--port", type=int, default=3000, help="default 3000")
+    serve.add_argument(
+        "--port", type=_port, default=3000, help="default 3000; 0: any free port"
+    )
     serve.add_argument(
         "--format",
         choices=("v2", "v1"),
@@ -65,7 +111,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="v2: HTTP API events (default); v1: REST API proxy events",
     )
     serve.add_argument(
-        "--workers", type=int, default=2, help="worker processes (default 2)"
+        "--workers",
+        type=_workers,
+        default=2,
+        help=f"worker processes, 1 to {MAX_WORKERS} (default 2)",
     )
     _common_options(serve)
     serve.set_defaults(run=run_serve)
@@ -76,9 +125,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         default=DEFAULT_TIMEOUT,
-        help=f"function timeout in seconds (default {DEFAULT_TIMEOUT:g}, Lambda's)",
+        help=f"function timeout in seconds, at most {MAX_TIMEOUT:g} "
+        f"(default {DEFAULT_TIMEOUT:g}, Lambda's)",
     )
     parser.add_argument(
         "--task-root",
@@ -116,10 +166,6 @@ def _local_api(args: argparse.Namespace, **options: Any) -> LocalRuntimeAPI:
 
 
 def _check(args: argparse.Namespace) -> str | None:
-    if args.timeout <= 0:
-        return f"--timeout must be positive, not {args.timeout:g}"
-    if getattr(args, "workers", 1) < 1:
-        return f"--workers must be at least 1, not {args.workers}"
     if not os.path.isdir(args.task_root):
         return f"--task-root {args.task_root!r} is not a directory"
     return None

@@ -157,8 +157,8 @@ class LocalRuntimeAPI:
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, not {timeout}")
+        if not 0 < timeout < float("inf"):  # NaN fails this too
+            raise ValueError(f"timeout must be a positive finite number, not {timeout}")
         self.command = list(command)
         self.handler = handler
         self.task_root = os.path.abspath(task_root)

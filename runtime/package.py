@@ -135,17 +135,40 @@ def build(
     no_index: bool = False,
     compile_bytecode: bool = True,
     interpreter: str | None = None,
+    include_env_files: bool = False,
 ) -> Report:
     """Build the deployment zip for `handler` from `source_dir` at `output`.
 
     `interpreter` compiles the bytecode; by default one of version `python`
-    is looked for (see `find_interpreter`).
+    is looked for (see `find_interpreter`). An `output` that is a directory
+    gets `<source dir name>.zip` inside it. `.env` files are left out unless
+    `include_env_files`.
     """
     source = Path(source_dir)
     _check_inputs(source, handler, python, platform, include)
+    if Path(output).is_dir():
+        output = Path(output) / f"{source.resolve().name or 'function'}.zip"
     warnings: list[str] = []
-    wanted = sorted(set(include) | detect_packages(source))
+    own = _own_top_level(source)
+    if "runtime" in own:
+        raise PackageError(
+            f"{str(source)!r} has its own top-level 'runtime' module, which would "
+            "replace lambdalite's loop in the zip (python -m runtime): rename it"
+        )
+    for name in include:
+        if name in own:
+            raise PackageError(
+                f"--include {name} clashes with the sources' own top-level "
+                f"{name!r} module: rename one of them"
+            )
+    # a package the sources hold themselves is theirs, whatever they import
+    wanted = sorted((set(include) | detect_packages(source)) - own)
     if "services" in wanted and "sigv4" not in wanted:
+        if "sigv4" in own:
+            raise PackageError(
+                "lambdalite's services needs its sigv4, but the sources have "
+                "their own top-level 'sigv4' module: rename it"
+            )
         wanted = sorted([*wanted, "sigv4"])
 
     with tempfile.TemporaryDirectory(prefix="lambdalite-package-") as scratch:
@@ -164,7 +187,11 @@ def build(
         # the handler's sources (not an earlier zip), then lambdalite's packages
         partial = Path(output).resolve()
         _copy_tree(
-            source, stage, skip={partial, partial.with_name(partial.name + ".partial")}
+            source,
+            stage,
+            skip={partial, partial.with_name(partial.name + ".partial")},
+            warnings=warnings,
+            env_files=include_env_files,
         )
         runtime_dir = _package_dir("runtime")
         dev_only = {runtime_dir / name for name in _DEV_ONLY}
@@ -310,18 +337,77 @@ def _package_dir(name: str) -> Path:
     return Path(module.__file__ or "").resolve().parent
 
 
-def _walk(root: Path, skip: frozenset[Path] = frozenset()) -> Iterable[Path]:
+def _own_top_level(source: Path) -> set[str]:
+    """Which of lambdalite's package names the sources define at their root."""
+    return {
+        name
+        for name in ("runtime", *OPTIONAL_PACKAGES)
+        if (source / name).is_dir() or (source / f"{name}.py").exists()
+    }
+
+
+def _is_env_file(name: str) -> bool:
+    # `.env`, `.env.local`, `.env.production`: dotenv files hold secrets
+    return name == ".env" or name.startswith(".env.")
+
+
+def _walk(
+    root: Path,
+    skip: frozenset[Path] = frozenset(),
+    warnings: list[str] | None = None,
+    *,
+    env_files: bool = True,
+) -> Iterable[Path]:
+    """The files under `root` to package, in order.
+
+    Symlinked directories are not followed, and a symlinked file is followed
+    only when it points inside `root`; both are reported in `warnings`, and
+    so are `.env` files left out (unless `env_files`).
+    """
+    inside = root.resolve()
+    notes = warnings if warnings is not None else []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS)
+        here = Path(folder)
+        for name in sorted(dirs):
+            if name not in _SKIPPED_DIRS and (here / name).is_symlink():
+                relative = (here / name).relative_to(root).as_posix()
+                notes.append(
+                    f"{relative}: a symlinked directory, not followed (left out)"
+                )
+        dirs[:] = sorted(
+            d for d in dirs if d not in _SKIPPED_DIRS and not (here / d).is_symlink()
+        )
         for name in sorted(files):
-            path = Path(folder) / name
+            path = here / name
+            relative = path.relative_to(root).as_posix()
             if name.endswith(_SKIPPED_SUFFIXES) or path.resolve() in skip:
                 continue
+            if not env_files and _is_env_file(name):
+                notes.append(
+                    f"{relative}: a .env file, left out (--include-env-files "
+                    "to package it)"
+                )
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_file() or not target.is_relative_to(inside):
+                    notes.append(
+                        f"{relative}: a symlink to a file outside the source "
+                        "directory (or to nothing), left out"
+                    )
+                    continue
             yield path
 
 
-def _copy_tree(source: Path, target: Path, skip: set[Path] | None = None) -> None:
-    for path in _walk(source, frozenset(skip or ())):
+def _copy_tree(
+    source: Path,
+    target: Path,
+    skip: set[Path] | None = None,
+    warnings: list[str] | None = None,
+    *,
+    env_files: bool = True,
+) -> None:
+    for path in _walk(source, frozenset(skip or ()), warnings, env_files=env_files):
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
@@ -420,6 +506,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--interpreter", metavar="PATH", help="the Python that compiles bytecode"
     )
+    parser.add_argument(
+        "--include-env-files",
+        action="store_true",
+        help="package .env and .env.* files too (left out by default: they "
+        "usually hold secrets)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -438,6 +530,7 @@ def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
             no_index=args.no_index,
             compile_bytecode=not args.no_compile,
             interpreter=args.interpreter,
+            include_env_files=args.include_env_files,
         )
     except PackageError as exc:
         print(f"lambdalite package: {exc}", file=sys.stderr)

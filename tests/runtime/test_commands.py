@@ -82,3 +82,57 @@ def test_serve_warns_only_for_non_loopback_host(
     assert len(lines) == 1
     assert host in lines[0]
     assert lines[0].startswith("lambdalite serve: warning:")
+
+
+@pytest.mark.parametrize("command", ["serve", "invoke"])
+@pytest.mark.parametrize(
+    "value", ["nan", "inf", "-inf", "0", "-1", "901", "1e400", "soon"]
+)
+def test_bad_timeout_is_a_one_line_usage_error(
+    command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args([command, "fns.handler", "--timeout", value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error:" in line]) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--port", "-1"),
+        ("--port", "65536"),
+        ("--port", "http"),
+        ("--workers", "0"),
+        ("--workers", "-3"),
+        ("--workers", "many"),
+        ("--workers", "100000"),
+    ],
+)
+def test_bad_port_or_workers_is_a_usage_error(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["serve", "fns.handler", option, value])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "expected"),
+    [
+        (["--timeout", "900"], "timeout", 900.0),
+        (["--timeout", "0.5"], "timeout", 0.5),
+        (["--port", "0"], "port", 0),
+        (["--port", "65535"], "port", 65535),
+        (["--workers", "1"], "workers", 1),
+    ],
+)
+def test_good_limits_are_accepted(
+    args: list[str], field: str, expected: object
+) -> None:
+    parsed = build_parser().parse_args(["serve", "fns.handler", *args])
+    assert getattr(parsed, field) == expected

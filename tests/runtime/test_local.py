@@ -315,3 +315,9 @@ def test_local_drain_drops_a_chunked_body_fed_in_pieces() -> None:
     while rest is None:
         rest = drain.feed(pieces.pop(0))
     assert rest + b"".join(pieces) == b"GET /next HTTP/1.1\r\n\r\n"
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0.0, -1.0])
+def test_local_api_refuses_a_timeout_it_cannot_keep(timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        LocalRuntimeAPI(loop_command(), handler="x.y", task_root=".", timeout=timeout)

@@ -386,3 +386,103 @@ def test_bad_options_are_package_errors(
 ) -> None:
     with pytest.raises(package.PackageError, match=message):
         build(sources, tmp_path / "f.zip", **kwargs)
+
+
+# ---------------------------------------------------------------- source hazards
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Path:
+    """A handler directory without requirements: builds in well under a second."""
+    src = tmp_path / "plain"
+    src.mkdir()
+    (src / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    return src
+
+
+def quick(src: Path, out: Path, **kwargs: object) -> package.Report:
+    return package.build(
+        src,
+        "app.handler",
+        out,
+        compile_bytecode=False,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("own", ["runtime/__init__.py", "runtime.py"])
+def test_sources_with_their_own_runtime_are_refused(
+    plain: Path, tmp_path: Path, own: str
+) -> None:
+    (plain / own).parent.mkdir(exist_ok=True)
+    (plain / own).write_text("MINE = 1\n")
+    with pytest.raises(package.PackageError, match="'runtime'"):
+        quick(plain, tmp_path / "f.zip")
+    assert not (tmp_path / "f.zip").exists()
+
+
+def test_sources_own_services_package_is_theirs_not_lambdalites(
+    plain: Path, tmp_path: Path
+) -> None:
+    (plain / "services").mkdir()
+    (plain / "services" / "__init__.py").write_text("MINE = 1\n")
+    (plain / "app.py").write_text("import services\ndef handler(e, c):\n    return 1\n")
+    report = quick(plain, tmp_path / "f.zip")
+    zf = zipfile.ZipFile(report.output)
+    assert zf.read("services/__init__.py") == b"MINE = 1\n"
+    assert "sigv4/__init__.py" not in zf.namelist()
+    with pytest.raises(package.PackageError, match="'services'"):
+        quick(plain, tmp_path / "g.zip", include=["services"])
+
+
+def test_file_symlink_out_of_the_sources_is_skipped_with_a_warning(
+    plain: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("do not ship")
+    (plain / "secret.txt").symlink_to(outside)
+    (plain / "inner.txt").write_text("shipped")
+    (plain / "alias.txt").symlink_to(plain / "inner.txt")
+    report = quick(plain, tmp_path / "f.zip")
+    zf = zipfile.ZipFile(report.output)
+    assert "secret.txt" not in zf.namelist()
+    assert zf.read("alias.txt") == b"shipped"  # inside the sources: followed
+    assert any("secret.txt" in w and "outside" in w for w in report.warnings)
+
+
+def test_symlinked_directory_is_skipped_with_a_warning(
+    plain: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "mod.py").write_text("X = 1\n")
+    (plain / "lib").symlink_to(tmp_path / "lib", target_is_directory=True)
+    report = quick(plain, tmp_path / "f.zip")
+    assert "lib/mod.py" not in zipfile.ZipFile(report.output).namelist()
+    assert any("lib" in w and "symlink" in w for w in report.warnings)
+
+
+def test_output_naming_a_directory_puts_the_zip_inside(
+    plain: Path, tmp_path: Path
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    report = quick(plain, dist)
+    assert report.output == dist / "plain.zip"
+    assert zipfile.ZipFile(dist / "plain.zip").read("app.py").startswith(b"def")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "plain"]
+
+
+def test_env_files_are_left_out_unless_asked_for(plain: Path, tmp_path: Path) -> None:
+    (plain / ".env").write_text("SECRET=1\n")
+    (plain / "conf").mkdir()
+    (plain / "conf" / ".env.production").write_text("SECRET=2\n")
+    (plain / ".envrc.py").write_text("X = 1\n")  # not an env file
+    report = quick(plain, tmp_path / "f.zip")
+    names = zipfile.ZipFile(report.output).namelist()
+    assert ".env" not in names and "conf/.env.production" not in names
+    assert ".envrc.py" in names
+    assert any(".env" in w and "--include-env-files" in w for w in report.warnings)
+
+    report = quick(plain, tmp_path / "g.zip", include_env_files=True)
+    names = zipfile.ZipFile(report.output).namelist()
+    assert ".env" in names and "conf/.env.production" in names
