@@ -79,10 +79,36 @@ def _signing_name(label: str) -> str:
 # -- shared options -----------------------------------------------------------
 
 
+# an HTTP method is a token (RFC 9110, 5.6.2)
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+def _method_arg(text: str) -> str:
+    if not _TOKEN.match(text):
+        raise argparse.ArgumentTypeError("the method must be a word such as GET")
+    return text.upper()
+
+
+def _timeout_arg(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("the timeout must be a number") from None
+    # "not >" also refuses nan
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return seconds
+
+
 def _add_signing_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="the URL, e.g. https://s3.us-west-2.amazonaws.com/")
     parser.add_argument(
-        "-X", "--request", dest="method", metavar="METHOD", help="the HTTP method"
+        "-X",
+        "--request",
+        dest="method",
+        metavar="METHOD",
+        type=_method_arg,
+        help="the HTTP method",
     )
     parser.add_argument(
         "--service", help="the signing name, e.g. s3 (read from the host if AWS)"
@@ -134,7 +160,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="print the canonical request (redacted) and headers on stderr",
     )
     send.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds (default 30)"
+        "--timeout", type=_timeout_arg, default=30.0, help="seconds (default 30)"
     )
     send.set_defaults(run=run_send)
 
@@ -173,10 +199,11 @@ def _fail(message: str) -> int:
 
 def _headers(raw: list[str]) -> list[tuple[str, str]]:
     headers = []
-    for item in raw:
+    for number, item in enumerate(raw, 1):
         name, colon, value = item.partition(":")
         if not colon or not name.strip() or name != name.strip():
-            raise UsageError(f"header {item!r} must look like 'Name: value'")
+            # not quoted: a header may hold a token
+            raise UsageError(f"header number {number} must look like 'Name: value'")
         headers.append((name, value.strip()))
     return headers
 
@@ -227,8 +254,8 @@ def _credentials(args: argparse.Namespace) -> Credentials:
 
 
 def _method(args: argparse.Namespace, body: bytes | None) -> str:
-    if args.method:
-        return str(args.method).upper()
+    if args.method is not None:
+        return str(args.method)
     return "POST" if body is not None else "GET"
 
 
@@ -244,7 +271,11 @@ def _build(
             _method(args, body), args.url, headers=_headers(args.headers), content=body
         )
     except (httpx.InvalidURL, ValueError) as exc:
-        raise UsageError(f"cannot build the request: {exc}") from exc
+        # the text may quote the URL or a header, which may hold a token
+        raise UsageError(
+            f"cannot build the request: the URL or a header is not valid "
+            f"({type(exc).__name__})"
+        ) from exc
     return request, service, region
 
 
@@ -275,8 +306,35 @@ def _show_signing(request: httpx.Request) -> None:
     print(string_to_sign, file=sys.stderr)
 
 
+def _transport_failure(exc: Exception) -> str:
+    """A message for a failed exchange that names the failure, not its text.
+
+    The text of an HTTP stack's error may quote a header value (h11 does, for
+    an illegal one), and headers carry the session token and the signature:
+    only the class of the failure is shown.
+    """
+    import httpx
+
+    name = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"the request timed out ({name})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to the server ({name})"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return f"the request cannot be sent as valid HTTP ({name})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server's answer is not valid HTTP ({name})"
+    if isinstance(exc, UnicodeError):
+        return f"the request holds text that cannot be sent ({name})"
+    return f"the exchange broke off ({name})"
+
+
 def _guarded(run: Any, args: argparse.Namespace) -> int:
-    """Run a subcommand, turning user errors into one line on stderr."""
+    """Run a subcommand, turning user errors into one line on stderr.
+
+    sigv4's own messages never hold a secret, token or signature; any other
+    failure is shown by its class only (see `_transport_failure`).
+    """
     import httpx
 
     try:
@@ -285,8 +343,8 @@ def _guarded(run: Any, args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except SigV4Error as exc:
         return _fail(str(exc))
-    except httpx.HTTPError as exc:
-        return _fail(f"the request failed: {type(exc).__name__}: {exc}")
+    except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
+        return _fail(f"the request failed: {_transport_failure(exc)}")
     except KeyboardInterrupt:
         return _fail("interrupted")
     return status

@@ -10,11 +10,39 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _sendable(value: str) -> bool:
+    """True for text that can go in an HTTP header: visible ASCII only."""
+    return value.isascii() and value.isprintable() and " " not in value
+
+
+def _check_fields(access_key_id: str, session_token: str | None) -> None:
+    """Refuse a key id or token that could not travel in a header.
+
+    The key id goes in the Authorization header and the token in its own;
+    a CR, LF, space or non-ASCII character would make the HTTP stack refuse
+    the request with the header value (secrets included) in its error.
+    """
+    from .errors import CredentialsError
+
+    if not isinstance(access_key_id, str) or not _sendable(access_key_id):
+        raise CredentialsError(
+            "the access key id must be visible ASCII characters only"
+        )
+    if session_token is not None and (
+        not isinstance(session_token, str) or not _sendable(session_token)
+    ):
+        raise CredentialsError(
+            "the session token must be visible ASCII characters only"
+        )
+
+
 class Credentials:
     """An access key pair, an optional session token and an optional expiry.
 
     Immutable. The repr shows the access key id only; the secret key and the
-    session token never appear in it.
+    session token never appear in it. The access key id and the session token
+    must be visible ASCII (they travel in headers): anything else is a
+    `CredentialsError` naming the field, never its value.
     """
 
     __slots__ = ("access_key_id", "expiration", "secret_access_key", "session_token")
@@ -35,6 +63,7 @@ class Credentials:
             from .errors import CredentialsError
 
             raise CredentialsError("an access key id and a secret key are both needed")
+        _check_fields(access_key_id, session_token or None)
         if expiration is not None and expiration.tzinfo is None:
             import datetime
 

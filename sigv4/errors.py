@@ -14,9 +14,12 @@
     │       └── RoleChainCycleError   source_profile links loop back
     ├── NoRegionError               no region given or configured
     ├── SigningError                the request cannot be signed as asked
+    │   ├── InvalidScopeError       region or service unfit for a scope
     │   ├── InvalidExpiryError      presign expiry outside 1..604800 seconds
+    │   ├── AuthParamsInURLError    presign of a URL already holding X-Amz-*
     │   ├── MalformedHeaderError    a header name or value that cannot be sent
     │   └── PayloadLengthError      a streamed body not of its declared length
+    ├── InvalidSkewError            verify's max_skew not a finite number >= 0
     └── VerificationError           an incoming signed request is not accepted
         ├── MissingAuthError        no Authorization header or X-Amz-* query
         ├── MalformedAuthError      the signature fields cannot be parsed
@@ -90,6 +93,22 @@ class SigningError(SigV4Error, ValueError):
     """The request cannot be signed as asked."""
 
 
+class InvalidScopeError(SigningError):
+    """The region or the service cannot go in a credential scope.
+
+    `argument` names which one ("region" or "service"); the message names it
+    too, never the value.
+    """
+
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class AuthParamsInURLError(SigningError):
+    """A URL to presign already carries SigV4 query parameters."""
+
+
 class InvalidExpiryError(SigningError):
     """A presigned URL's expiry is outside what SigV4 allows."""
 
@@ -100,6 +119,10 @@ class MalformedHeaderError(SigningError):
 
 class PayloadLengthError(SigningError):
     """A streamed body is longer or shorter than its declared length."""
+
+
+class InvalidSkewError(SigV4Error, ValueError):
+    """The clock-skew window given to verify is not a finite number >= 0."""
 
 
 class VerificationError(SigV4Error):

@@ -8,7 +8,13 @@ from hashlib import sha256
 
 from . import canonical as _c
 from . import redact as _r
-from .errors import InvalidExpiryError, MalformedHeaderError, SigningError
+from .errors import (
+    AuthParamsInURLError,
+    InvalidExpiryError,
+    InvalidScopeError,
+    MalformedHeaderError,
+    SigningError,
+)
 
 # typing, collections.abc and datetime cost milliseconds at start-up; the
 # annotations need them only when checked, and a caller who hands in a datetime
@@ -92,6 +98,27 @@ def _pads(key: bytes) -> _Pads:
     return inner, outer
 
 
+# what a region or service name may hold: it goes in the Authorization header
+# and the X-Amz-Credential parameter, where "/" separates the scope's parts
+_SCOPE_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+)
+
+
+def check_scope_part(value: str, argument: str) -> None:
+    """Refuse a region or service that cannot go in a credential scope.
+
+    The error names the argument, never the value.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidScopeError(f"the {argument} must be a non-empty string", argument)
+    if not _SCOPE_CHARS.issuperset(value):
+        raise InvalidScopeError(
+            f"the {argument} may hold only letters, digits, '-', '_', '.' and '~'",
+            argument,
+        )
+
+
 def _cached_key(
     credentials: Credentials, date: str, region: str, service: str
 ) -> tuple[str, bytes, _Pads]:
@@ -103,6 +130,9 @@ def _cached_key(
         entry[0] is secret or hmac.compare_digest(entry[0], secret)
     ):
         return entry
+    # checked once per new scope: a cached key's scope was checked already
+    check_scope_part(region, "region")
+    check_scope_part(service, "service")
     key = signing_key_uncached(secret, date, region, service)
     if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
         _KEY_CACHE.clear()
@@ -431,6 +461,29 @@ def sign(
     return SignedRequest(method, sent_url, given + added, added, creq, to_sign, sig)
 
 
+# the query parameters presign sets; names compared without regard to case
+_AUTH_PARAMS = frozenset(
+    {
+        "x-amz-algorithm",
+        "x-amz-credential",
+        "x-amz-date",
+        "x-amz-expires",
+        "x-amz-security-token",
+        "x-amz-signature",
+        "x-amz-signedheaders",
+    }
+)
+
+
+def _refuse_auth_params(pairs: list[tuple[str, str]]) -> None:
+    for name, _ in pairs:
+        if name.lower() in _AUTH_PARAMS:
+            raise AuthParamsInURLError(
+                f"the URL already holds the signing parameter {name}: presign "
+                "the URL without its old X-Amz-* signing parameters"
+            )
+
+
 def presign(
     method: str,
     url: str,
@@ -451,7 +504,9 @@ def presign(
 
     With temporary credentials the URL never outlives them: its expiry is cut
     to the time the credentials have left. S3 signs `UNSIGNED-PAYLOAD`; other
-    services the hash of `body` (empty by default).
+    services the hash of `body` (empty by default). A URL that already holds
+    a signing parameter (`X-Amz-Signature`, `X-Amz-Credential`, ...) is
+    refused with `AuthParamsInURLError` rather than signed with two of them.
     """
     if isinstance(expires, bool) or not isinstance(expires, int):
         raise InvalidExpiryError("expires must be a whole number of seconds")
@@ -481,7 +536,9 @@ def presign(
     token = credentials.session_token
     pairs = [("X-Amz-Security-Token", token)] if token and sign_session_token else []
     if query:
-        pairs += _c.query_pairs(query)
+        given_pairs = _c.query_pairs(query)
+        _refuse_auth_params(given_pairs)
+        pairs += given_pairs
     encoded = [(_c.uri_encode(k), _c.uri_encode(v)) for k, v in pairs]
     # The signing parameters, encoded here, where "/" and ";" are the only
     # escapes they may need: cheaper than quote on the whole value.

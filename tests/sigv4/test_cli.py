@@ -443,3 +443,164 @@ def test_profile_gives_credentials_and_region(
     assert "%2Feu-west-3%2Fs3%2Faws4_request" in out
     assert "profsecret" not in out
     assert "X-Amz-Security-Token" not in out  # the environment's token is not used
+
+
+# -- nothing secret in an error (issue 2) -------------------------------------------
+
+
+def one_line_error(status: int, out: str, err: str) -> None:
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("lambdalite: error: ")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("token", "field"),
+    [
+        (f"{TOKEN}\nX-Injected: yes", "session token"),
+        (f"{TOKEN}\r\n", "session token"),
+        (f"{TOKEN}\u00e9", "session token"),
+        (f"{TOKEN} tail", "session token"),
+    ],
+    ids=["lf", "crlf", "non-ascii", "space"],
+)
+def test_send_unsendable_session_token_is_named_not_echoed(
+    echo: str,
+    token: str,
+    field: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+
+    status, out, err = run(["send", f"{echo}/x", *LOCAL_SCOPE], capsys)
+
+    one_line_error(status, out, err)
+    assert field in err
+    assert TOKEN not in err
+    assert Echo.seen == []
+
+
+def test_send_unsendable_access_key_id_is_named_not_echoed(
+    echo: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"{KEY_ID}\r\nX-Injected: yes")
+
+    status, out, err = run(["send", f"{echo}/x", *LOCAL_SCOPE], capsys)
+
+    one_line_error(status, out, err)
+    assert "access key id" in err
+    assert KEY_ID not in err and "Signature=" not in err
+    assert Echo.seen == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--region", "us-east-1\r\nX-Injected: yes"),
+        ("--region", "us east 1"),
+        ("--region", "us-east-1/x"),
+        ("--service", "s3\n"),
+        ("--service", "s3/x"),
+    ],
+)
+def test_send_bad_region_or_service_is_named_not_echoed(
+    echo: str, option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scope = {"--service": "s3", "--region": "us-east-1", option: value}
+    argv = ["send", f"{echo}/x", *[x for pair in scope.items() for x in pair]]
+
+    status, out, err = run(argv, capsys)
+
+    one_line_error(status, out, err)
+    assert option.lstrip("-") in err
+    assert "Signature=" not in err and TOKEN not in err and KEY_ID not in err
+    assert Echo.seen == []
+
+
+def test_send_transport_error_text_is_never_printed(
+    echo: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """h11 quotes an illegal header value in its error: only the class is shown."""
+    import httpx
+
+    def refuse(self: httpx.Client, request: httpx.Request, **_: object) -> None:
+        raise httpx.LocalProtocolError(
+            f"Illegal header value {request.headers['authorization']!r} {TOKEN}"
+        )
+
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+
+    status, out, err = run(["send", f"{echo}/x", *LOCAL_SCOPE], capsys)
+
+    one_line_error(status, out, err)
+    assert "LocalProtocolError" in err
+    assert TOKEN not in err and "Signature=" not in err and KEY_ID not in err
+
+
+def test_send_header_without_colon_is_not_echoed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["send", LOCAL, *LOCAL_SCOPE, "-H", f"X-Amz-Security-Token {TOKEN}"]
+
+    status, out, err = run(argv, capsys)
+
+    one_line_error(status, out, err)
+    assert "header number 1" in err and TOKEN not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", LOCAL, *LOCAL_SCOPE, "--timeout", "-1"],
+        ["send", LOCAL, *LOCAL_SCOPE, "--timeout", "0"],
+        ["send", LOCAL, *LOCAL_SCOPE, "--timeout", "nan"],
+        ["send", LOCAL, *LOCAL_SCOPE, "--timeout", "inf"],
+        ["send", LOCAL, *LOCAL_SCOPE, "-X", ""],
+        ["send", LOCAL, *LOCAL_SCOPE, "-X", "GET /x HTTP/1.1\r\n"],
+        ["presign", LOCAL, *LOCAL_SCOPE, "-X", ""],
+    ],
+    ids=[
+        "timeout-negative",
+        "timeout-zero",
+        "timeout-nan",
+        "timeout-inf",
+        "method-empty",
+        "method-not-a-token",
+        "presign-method-empty",
+    ],
+)
+def test_bad_option_values_are_argparse_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: argument" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "param",
+    [
+        "X-Amz-Security-Token=old",
+        "X-Amz-Signature=" + "0" * 64,
+        "X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%2Faws4_request",
+        "X-Amz-Date=20150830T123600Z",
+        "X-Amz-Expires=60",
+        "X-Amz-SignedHeaders=host",
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "x-amz-signature=abc",
+    ],
+)
+def test_presign_refuses_url_already_signed(
+    param: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["presign", f"{LOCAL}b/k?a=1&{param}", *LOCAL_SCOPE]
+
+    status, out, err = run(argv, capsys)
+
+    one_line_error(status, out, err)
+    assert f"signing parameter {param.partition('=')[0]}" in err
