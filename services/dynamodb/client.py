@@ -10,13 +10,15 @@ Besides the operations: ``get_paginator("query" | "scan" | "list_tables")``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncClient, SyncClient
 from .._executor import Operation
 from . import protocol
-from .paginate import AsyncPaginator, Paginator, paginator_spec
-from .waiters import AsyncWaiter, Waiter, waiter_spec
+
+if TYPE_CHECKING:  # loaded on first use: a cold start needs neither
+    from .paginate import AsyncPaginator, Paginator
+    from .waiters import AsyncWaiter, Waiter
 
 __all__ = ["OPERATIONS", "AsyncDynamoDBClient", "DynamoDBClient"]
 
@@ -267,14 +269,20 @@ class DynamoDBClient(SyncClient):
 
     def can_paginate(self, operation_name: str) -> bool:
         """True for query, scan and list_tables."""
+        from .paginate import paginator_spec
+
         return paginator_spec(operation_name, check=False) is not None
 
     def get_paginator(self, operation_name: str) -> Paginator:
         """A paginator over every page of query, scan or list_tables."""
+        from .paginate import Paginator, paginator_spec
+
         return Paginator(self, paginator_spec(operation_name))
 
     def get_waiter(self, waiter_name: str) -> Waiter:
         """``table_exists`` or ``table_not_exists``."""
+        from .waiters import Waiter, waiter_spec
+
         return Waiter(self, waiter_spec(waiter_name))
 
     def Table(self, name: str) -> Any:
@@ -366,14 +374,20 @@ class AsyncDynamoDBClient(AsyncClient):
 
     def can_paginate(self, operation_name: str) -> bool:
         """True for query, scan and list_tables."""
+        from .paginate import paginator_spec
+
         return paginator_spec(operation_name, check=False) is not None
 
     def get_paginator(self, operation_name: str) -> AsyncPaginator:
         """An async paginator (``async for page in ...paginate(...)``)."""
+        from .paginate import AsyncPaginator, paginator_spec
+
         return AsyncPaginator(self, paginator_spec(operation_name))
 
     def get_waiter(self, waiter_name: str) -> AsyncWaiter:
         """``table_exists`` or ``table_not_exists``; ``await waiter.wait(...)``."""
+        from .waiters import AsyncWaiter, waiter_spec
+
         return AsyncWaiter(self, waiter_spec(waiter_name))
 
     def Table(self, name: str) -> Any:
