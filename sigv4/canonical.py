@@ -21,14 +21,19 @@ already percent-encoded by whoever built it. Two rules then apply.
   URI-encodes the bytes again, so the signer does the same: characters the
   caller left raw (a space, UTF-8, `+`, a `%` that starts no `%XX` escape) are
   encoded once, existing escapes are decoded and encoded in the canonical form
-  (`%41` signs as `A`), and the signed request carries that path so what is
+  (`%41` signs as `A`, and `%2F` as `/`: S3 reads an escaped slash as a
+  slash, Swift and moto both store `a%2Fb` as the key `a/b`, and Swift
+  refuses a canonical URI that keeps `%2F`), and the signed request carries
+  that path so what is
   signed is what is sent; only `.` and `..` segments travel as `%2E`, because
   HTTP clients drop them and S3 decodes them back (`signer.wire_path`).
 
 Query parameters are decoded and encoded again with the unreserved set, so any
 consistent encoding of the same parameters signs the same; a key without a
 value becomes `key=`, and repeated keys stay, sorted by encoded name then value.
-A `+` in a query is a literal plus sign, not a space.
+A `+` in a query is a literal plus sign, not a space (signed as `%2B`); a
+verifier also accepts the query exactly as received (`sigv4.verify`), which is
+what botocore signs when handed a raw `+`.
 
 Header values are trimmed and inner runs of white space collapsed to one space;
 repeated headers are joined with commas in the order given.

@@ -32,6 +32,7 @@ from . import redact as _r
 from . import signer as _s
 from .credentials import Credentials
 from .errors import (
+    InvalidSkewError,
     MalformedAuthError,
     MissingAuthError,
     PayloadHashMismatchError,
@@ -309,6 +310,33 @@ def _canonical_uri(path: str, *, s3: bool, normalize: bool) -> str:
     return _c.canonical_uri(path, s3=False, normalize=normalize)
 
 
+def _as_received(
+    path: str, query: str, *, s3: bool, normalize: bool, presigned: bool
+) -> tuple[str, str]:
+    """The canonical URI and query of the request exactly as it arrived.
+
+    botocore signs the path and query it is handed without re-encoding them
+    (an S3 key's `%2F` stays `%2F`, a raw `+` in a query stays `+`), where
+    the canonical form decodes and encodes again (`/`, `%2B`). The bytes are
+    the ones that arrived, so a signature over them proves the same thing.
+    """
+    uri = (path or "/") if s3 else _c.canonical_uri(path, s3=False, normalize=normalize)
+    pairs = [piece.partition("=")[::2] for piece in query.split("&") if piece]
+    if presigned:
+        pairs = [(n, v) for n, v in pairs if n != "X-Amz-Signature"]
+    return uri, "&".join([f"{n}={v}" for n, v in sorted(pairs)])
+
+
+def _check_skew(max_skew: object) -> float:
+    if (
+        isinstance(max_skew, bool)
+        or not isinstance(max_skew, (int, float))
+        or not 0 <= max_skew < float("inf")  # also refuses nan
+    ):
+        raise InvalidSkewError("max_skew must be a finite number of seconds, 0 or more")
+    return float(max_skew)
+
+
 def _lookup(secrets: SecretLookup, akid: str) -> Credentials:
     found = secrets.get(akid) if isinstance(secrets, Mapping) else secrets(akid)
     if found is None:
@@ -358,8 +386,17 @@ def verify(
     accepted only with `unsigned_payload`, except in presigned S3 requests,
     where it is the rule. Raises a `VerificationError` subclass naming what
     failed; the message never holds the expected signature, the secret or the
-    canonical request.
+    canonical request. `max_skew` must be a finite number of seconds, 0 or
+    more (`InvalidSkewError` otherwise).
+
+    Two forms of the request are accepted: the canonical one (the path and
+    query decoded and URI-encoded again, which is what S3 and the AWS
+    specification compute) and, when it differs, the path and query exactly
+    as received, which is what botocore signs when handed a URL holding an
+    S3 key's `%2F` or a raw `+` in the query. Both cover every byte that
+    arrived.
     """
+    max_skew = _check_skew(max_skew)
     regions = frozenset([region] if isinstance(region, str) else region)
     _, path, query = _s._split_url(url)
     given = _s._header_list(headers)
@@ -395,26 +432,40 @@ def verify(
     credentials = _lookup(secrets, claim.access_key_id)
     _check_token(credentials, claim.token)
 
-    # canonical request
+    # canonical request: the canonical form, then the form as received
     wanted = frozenset(names)
     signed = [(n, v) for n, v in given if n.strip().lower() in wanted]
     block, _ = _c.canonical_headers(signed, unsigned=frozenset())
-    creq = _c.canonical_request(
-        method.upper(),
-        _canonical_uri(path, s3=s3, normalize=normalize_path),
-        _c.canonical_query(pairs),
-        block,
-        claim.signed_headers,
-        body_hash,
+    forms = [
+        (
+            _canonical_uri(path, s3=s3, normalize=normalize_path),
+            _c.canonical_query(pairs),
+        )
+    ]
+    received = _as_received(
+        path,
+        query,
+        s3=s3,
+        normalize=normalize_path,
+        presigned=claim.expires is not None,
     )
+    if received != forms[0]:
+        forms.append(received)
 
     # string to sign and signature
     scope = _s.credential_scope(claim.date, claim.region, claim.service)
-    to_sign = _s.string_to_sign(claim.stamp, scope, creq)
     key = _s.signing_key(credentials, claim.date, claim.region, claim.service)
-    expected = _s.signature(key, to_sign)
-    _r.log_signing(creq, to_sign)
-    if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
+    matched = False
+    for uri, query_string in forms:
+        creq = _c.canonical_request(
+            method.upper(), uri, query_string, block, claim.signed_headers, body_hash
+        )
+        to_sign = _s.string_to_sign(claim.stamp, scope, creq)
+        expected = _s.signature(key, to_sign)
+        _r.log_signing(creq, to_sign)
+        # every form is compared, so the time taken does not tell which matched
+        matched |= hmac.compare_digest(expected.encode(), claim.signature.encode())
+    if not matched:
         raise SignatureMismatchError("the signature does not match the request")
 
     return Verified(

@@ -167,6 +167,25 @@ def test_awkward_key_round_trips(
     assert key in listed_keys(s3, key)
 
 
+@pytest.mark.parametrize("escape", ["%2F", "%2f"])
+def test_escaped_slash_names_the_same_key_as_a_slash(s3: Target, escape: str) -> None:
+    """`%2F` in a path is a slash to S3: both servers store and list `dir/name`.
+
+    The signer decodes it as S3 does (the canonical URI holds `/`, which is
+    what Swift recomputes; keeping `%2F` in it is refused by Swift), and sends
+    the path as signed.
+    """
+    tag = secrets.token_hex(4)
+    body = payload(tag)
+
+    put = send(s3.server, "PUT", s3.url(f"/slash-{tag}/dir{escape}name"), body)
+    assert put.status_code == 200, put.text
+    got = send(s3.server, "GET", s3.url(f"/slash-{tag}/dir/name"))
+    assert got.status_code == 200, got.text
+    assert got.content == body
+    assert listed_keys(s3, f"slash-{tag}/") == [f"slash-{tag}/dir/name"]
+
+
 def test_signed_url_keeps_dot_segments_through_httpx() -> None:
     """What the signer says to send is what httpx sends, dot segments included."""
     credentials = sigv4.Credentials("AKIDEXAMPLE", "secret")

@@ -510,3 +510,74 @@ def test_verification_errors_are_one_tree() -> None:
         "PayloadHashMismatchError",
     ):
         assert issubclass(getattr(errors, name), errors.VerificationError)
+
+
+# -- what botocore signs as given verifies (issue 2) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signer", "service", "extra", "url"),
+    [
+        pytest.param(S3SigV4Auth, "s3", {}, "/b/a%2Fb", id="S3SigV4Auth-slash"),
+        pytest.param(
+            S3SigV4QueryAuth, "s3", {"expires": 300}, "/b/a%2Fb", id="S3Query-slash"
+        ),
+        pytest.param(
+            S3SigV4Auth, "s3", {}, "/b/a%2fb%2F/c%2F%2F", id="S3SigV4Auth-slashes"
+        ),
+        pytest.param(S3SigV4Auth, "s3", {}, "/b/k?x=a+b", id="S3SigV4Auth-plus"),
+        pytest.param(SigV4Auth, "dynamodb", {}, "/?x=a+b&y=c", id="SigV4Auth-plus"),
+        pytest.param(S3SigV4Auth, "s3", {}, "/b/%41b?x=%41", id="S3SigV4Auth-%41"),
+    ],
+)
+def test_verify_accepts_botocore_signed_as_given(
+    signer: Callable[..., Any], service: str, extra: dict[str, Any], url: str
+) -> None:
+    """botocore signs the path and query it is handed, byte for byte."""
+    prepared = boto_signed(
+        signer, "GET", f"https://h.example.com{url}", {}, b"", service=service, **extra
+    )
+    sent = urlsplit(prepared.url)
+    assert sent.path == url.partition("?")[0]  # as given, not re-encoded
+
+    result = verify("GET", prepared.url, dict(prepared.headers), b"", service=service)
+
+    assert result.access_key_id == KEY
+
+
+def test_verify_as_received_form_still_checks_every_byte() -> None:
+    """A path or query changed after botocore signed it is still refused."""
+    prepared = boto_signed(
+        S3SigV4Auth, "GET", "https://h.example.com/b/a%2Fb?x=a+b", {}, b""
+    )
+    headers = dict(prepared.headers)
+    for changed in [
+        "https://h.example.com/b/a/b?x=a+b",
+        "https://h.example.com/b/a%2Fb?x=a%2Bb",
+        "https://h.example.com/b/a%2Fb?x=a%20b",
+    ]:
+        with pytest.raises(errors.SignatureMismatchError):
+            verify("GET", changed, headers, b"")
+
+
+@pytest.mark.parametrize("max_skew", [float("nan"), -1, float("inf"), "900", True])
+def test_verify_rejects_bad_max_skew(max_skew: Any) -> None:
+    signed = signed_s3()
+
+    with pytest.raises(errors.InvalidSkewError, match="max_skew"):
+        verify(signed.method, signed.url, signed.headers, b"meow", max_skew=max_skew)
+
+
+def test_verify_max_skew_zero_needs_the_exact_second() -> None:
+    signed = signed_s3()
+
+    verify(signed.method, signed.url, signed.headers, b"meow", max_skew=0)
+    with pytest.raises(errors.RequestTimeSkewedError):
+        verify(
+            signed.method,
+            signed.url,
+            signed.headers,
+            b"meow",
+            max_skew=0,
+            now=NOW + dt.timedelta(seconds=1),
+        )
