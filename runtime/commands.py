@@ -20,7 +20,7 @@ from .errors import BadRequest, LocalAPIStoppedError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .local import LocalRuntimeAPI
+    from .local import LocalRuntimeAPI, Request
 
 DEFAULT_TIMEOUT = 3.0
 """Lambda's default function timeout, in seconds."""
@@ -263,12 +263,35 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class Gateway:
-    """The HTTP front of `serve`: requests to events, results to responses."""
+MAX_BODY = 10 * 1024 * 1024
+"""API Gateway's payload limit, 10 MB, for REST and HTTP APIs alike."""
+READ_TIMEOUT = 30.0
+"""Seconds a client has to send a whole request (head and body)."""
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, api: LocalRuntimeAPI, *, version: str) -> None:
+
+class Gateway:
+    """The HTTP front of `serve`: requests to events, results to responses.
+
+    A request over API Gateway's 10 MB limit is answered 413; one that is not
+    HTTP/1.1 as RFC 9112 frames it (both `Content-Length` and
+    `Transfer-Encoding`, two lengths, a bad chunk) 400; one that takes more
+    than `read_timeout` seconds to arrive has its connection closed.
+    """
+
+    def __init__(
+        self,
+        api: LocalRuntimeAPI,
+        *,
+        version: str,
+        max_body: int = MAX_BODY,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
         self.api = api
         self.version = version
+        self.max_body = max_body
+        self.read_timeout = read_timeout
         self.server: Any = None
         self._tasks: set[Any] = set()
 
@@ -282,10 +305,14 @@ class Gateway:
 
     async def stop(self) -> None:
         """Stop listening and drop open connections."""
+        import asyncio
+
         if self.server is not None:
             self.server.close()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _connection(self, reader: Any, writer: Any) -> None:
         import asyncio
@@ -298,18 +325,19 @@ class Gateway:
         try:
             while True:
                 try:
-                    request = await read_request(
-                        reader, max_body=10 * 1024 * 1024, writer=writer
+                    request = await asyncio.wait_for(
+                        read_request(reader, max_body=self.max_body, writer=writer),
+                        self.read_timeout,
                     )
+                except TimeoutError:
+                    break  # too slow, or idle: the connection is closed
                 except BadRequest as exc:
-                    body = json.dumps({"message": str(exc)}).encode()
-                    write_response(writer, 400, _CLOSE_JSON, body)
-                    await writer.drain()
+                    await self._refuse(reader, writer, exc)
                     break
                 if request is None:
                     break
                 status, headers, body = await self.exchange(request, peer[0])
-                close = _wants_close(request[2])
+                close = not request.keeps_alive()
                 if close:
                     headers = [*headers, ("Connection", "close")]
                 write_response(writer, status, headers, body)
@@ -322,19 +350,62 @@ class Gateway:
             self._tasks.discard(task)
             writer.close()
 
+    async def _refuse(self, reader: Any, writer: Any, exc: BadRequest) -> None:
+        """Answer a request we do not serve, log it, and drain before closing."""
+        import asyncio
+        import contextlib
+        import http
+
+        from .local import write_response
+
+        message = str(exc)
+        if exc.status == 413:
+            message = (
+                f"Request Entity Too Large: the body is over API Gateway's limit "
+                f"of {self.max_body} bytes"
+            )
+        body = json.dumps({"message": message}).encode()
+        write_response(writer, exc.status, _CLOSE_JSON, body)
+        await writer.drain()
+        reason = http.HTTPStatus(exc.status).phrase
+        sys.stderr.write(f"- - {exc.status} {reason}: {exc}\n")
+
+        # read what the client is still sending, so that closing does not
+        # reset the connection before it has read the answer
+        with contextlib.suppress(Exception):
+            if writer.can_write_eof():
+                writer.write_eof()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + _LINGER_SECONDS
+            drained = 0
+            while drained < _LINGER_BYTES:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                chunk = await asyncio.wait_for(reader.read(65536), left)
+                if not chunk:
+                    break
+                drained += len(chunk)
+
     async def exchange(
-        self, request: tuple[str, str, list[tuple[str, str]], bytes], source_ip: str
+        self, request: Request, source_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """One HTTP request through the function; the HTTP answer."""
         import time
 
         from .gateway import failure_to_http, http_to_event, result_to_http
 
-        method, target, headers, body = request
+        method, target = request.method, request.target
         started = time.perf_counter()
         try:
             event = http_to_event(
-                method, target, headers, body, version=self.version, source_ip=source_ip
+                method,
+                target,
+                request.headers,
+                request.body,
+                version=self.version,
+                source_ip=source_ip,
+                protocol=request.version,
             )
         except BadRequest as exc:
             answer = 400, _JSON, json.dumps({"message": str(exc)}).encode()
@@ -361,10 +432,3 @@ class Gateway:
 
 _JSON = [("Content-Type", "application/json")]
 _CLOSE_JSON = [*_JSON, ("Connection", "close")]
-
-
-def _wants_close(headers: list[tuple[str, str]]) -> bool:
-    return any(
-        name.lower() == "connection" and value.lower() == "close"
-        for name, value in headers
-    )

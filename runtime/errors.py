@@ -75,7 +75,15 @@ class MalformedResultError(LambdaliteRuntimeError, ValueError):
 
 
 class BadRequest(LambdaliteRuntimeError, ValueError):
-    """A client sent something that is not an HTTP/1.1 request we can serve."""
+    """A client sent something that is not an HTTP/1.1 request we can serve.
+
+    `status` is the HTTP status to answer with: 400 unless said otherwise
+    (413 for a body over the limit, 501 for an unknown transfer coding).
+    """
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class LocalAPIStoppedError(LambdaliteRuntimeError, RuntimeError):

@@ -818,17 +818,10 @@ def _parse_request(
         if len(buffer) > MAX_REQUEST_HEAD:
             raise BadRequest("the request head is too long")
         return None
-    method, target, headers = _request_head(buffer[:head_end])
-    length = 0
-    chunked = False
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered == "content-length":
-            if not value.isdigit():
-                raise BadRequest(f"bad content length {value!r}")
-            length = int(value)
-        elif lowered == "transfer-encoding":
-            chunked = value.lower() == "chunked"
+    method, target, _, headers = _request_head(buffer[:head_end])
+    framing = _framing(headers)
+    chunked = framing is None
+    length = framing or 0
     start = head_end + 4
     if chunked:
         decoded = _dechunk(buffer, start)
@@ -847,19 +840,87 @@ def _parse_request(
     return (method, target, headers, body), end
 
 
-def _request_head(head: bytes) -> tuple[str, str, list[tuple[str, str]]]:
-    """Method, target and header lines of a request head (without its blank line)."""
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-        raise BadRequest(f"bad request line {lines[0]!r}")
+def _request_head(head: bytes) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """Method, target, version and header lines of a request head (no blank line).
+
+    Lines may end in CRLF or a bare LF (RFC 9112 2.2 lets a server accept it).
+    """
+    return _head_fields([line.removesuffix(b"\r") for line in head.split(b"\n")])
+
+
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VERSION = re.compile(rb"HTTP/1\.[01]")
+
+
+def _head_fields(lines: list[bytes]) -> tuple[str, str, str, list[tuple[str, str]]]:
+    """Method, target, version and headers from a head's lines (ends removed).
+
+    The target is decoded as UTF-8, as API Gateway reads a path; header
+    values as UTF-8 too, or as Latin-1 when they are not UTF-8. Messages
+    never quote the request: a target may carry a token.
+    """
+    if any(b"\r" in line or b"\x00" in line for line in lines):
+        raise BadRequest("the request head holds a bare CR or a NUL")
+    parts = lines[0].split(b" ")
+    if (
+        len(parts) != 3
+        or not _TOKEN.fullmatch(parts[0])
+        or not _VERSION.fullmatch(parts[2])
+    ):
+        raise BadRequest("the request line is not METHOD TARGET HTTP/1.x")
+    try:
+        target = parts[1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the request target is not UTF-8") from None
+    if not target or any(c <= " " or c == "\x7f" for c in target):
+        raise BadRequest("the request target is empty or holds spaces")
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise BadRequest(f"bad header line {line!r}")
-        headers.append((name.strip(), value.strip()))
-    return parts[0], parts[1], headers
+        name, sep, value = line.partition(b":")
+        if not sep or not _TOKEN.fullmatch(name):
+            # no colon, a folded line, or white space before the colon
+            # (RFC 9112 5.1 and 5.2)
+            raise BadRequest("a header line is not NAME: VALUE")
+        raw = value.strip(b" \t")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        headers.append((name.decode("ascii"), text))
+    return parts[0].decode("ascii"), target, parts[2].decode("ascii"), headers
+
+
+def _framing(headers: list[tuple[str, str]]) -> int | None:
+    """The body's `Content-Length`, or None when it is chunked (RFC 9112 6).
+
+    A request with both, with two different lengths, or with a transfer coding
+    other than `chunked` is refused: a proxy in front could frame it another
+    way (request smuggling).
+    """
+    lengths: set[str] = set()
+    codings: list[str] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "content-length":
+            lengths.update(part.strip() for part in value.split(","))
+        elif lowered == "transfer-encoding":
+            codings.extend(c.strip().lower() for c in value.split(",") if c.strip())
+    if codings and lengths:
+        raise BadRequest("the request has both Content-Length and Transfer-Encoding")
+    if codings:
+        if codings != ["chunked"]:
+            raise BadRequest("only the chunked transfer coding is supported", 501)
+        return None
+    if not lengths:
+        return 0
+    if len(lengths) > 1:
+        raise BadRequest("the request has different Content-Length values")
+    length = lengths.pop()
+    if not length.isascii() or not length.isdigit():
+        raise BadRequest("the Content-Length is not a number")
+    if len(length) > 18:
+        raise BadRequest("the request body is too large", 413)
+    return int(length)
 
 
 def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
@@ -886,61 +947,113 @@ def _dechunk(buffer: bytes, at: int) -> tuple[bytes, int] | None:
 # HTTP/1.1 on asyncio streams ---------------------------------------------------
 
 
+MAX_HEAD_LINES = 200
+
+
+@dataclass
+class Request:
+    """One HTTP request read by a local server."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    version: str = "HTTP/1.1"
+
+    def keeps_alive(self) -> bool:
+        """Whether the connection stays open after the answer (RFC 9112 9.3)."""
+        tokens = {
+            token.strip().lower()
+            for name, value in self.headers
+            if name.lower() == "connection"
+            for token in value.split(",")
+        }
+        if "close" in tokens:
+            return False
+        return self.version != "HTTP/1.0" or "keep-alive" in tokens
+
+
 async def read_request(
     reader: asyncio.StreamReader,
     *,
     max_body: int = 64 * 1024 * 1024,
     writer: asyncio.StreamWriter | None = None,
-) -> tuple[str, str, list[tuple[str, str]], bytes] | None:
-    """Read one request: method, target, headers, body; None at a clean EOF.
+) -> Request | None:
+    """Read one request; None at a clean end of stream.
 
-    With `writer`, a request that says `Expect: 100-continue` (curl does for
-    bodies over 1 KiB) gets its interim `100 Continue` before the body is read.
+    `BadRequest` (with the status to answer: 400, 413 for a body over
+    `max_body`, 501 for a transfer coding other than chunked) when it is not
+    one we serve. With `writer`, a request that says `Expect: 100-continue`
+    (curl does for bodies over 1 KiB) gets its interim `100 Continue` once
+    its head has been accepted, before the body is read.
     """
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial.strip():
-            return None
-        raise BadRequest("the request ended inside its head") from exc
-    except asyncio.LimitOverrunError as exc:
-        raise BadRequest("the request head is too long") from exc
-    method, target, headers = _request_head(head[:-4])
+    lines = await _read_head(reader)
+    if lines is None:
+        return None
+    method, target, version, headers = _head_fields(lines)
+    length = _framing(headers)
+    if length is not None and length > max_body:
+        raise BadRequest("the request body is too large", 413)
 
     # body
     expect = (_header(headers, "expect") or "").lower()
     if writer is not None and expect == "100-continue":
         writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    length = _header(headers, "content-length")
-    if length is not None:
-        if not length.isdigit() or int(length) > max_body:
-            raise BadRequest(f"bad content length {length!r}")
-        body = await reader.readexactly(int(length))
-    elif (_header(headers, "transfer-encoding") or "").lower() == "chunked":
+    if length is None:
         body = await _read_chunked(reader, max_body)
     else:
-        body = b""
-    return method, target, headers, body
+        body = await reader.readexactly(length)
+    return Request(method, target, headers, body, version)
+
+
+async def _read_head(reader: asyncio.StreamReader) -> list[bytes] | None:
+    """The head's lines without their ends, or None at a clean end of stream."""
+    lines: list[bytes] = []
+    size = 0
+    while len(lines) <= MAX_HEAD_LINES:
+        line = await _read_line(reader, started=bool(lines))
+        if line is None:
+            return None
+        size += len(line)
+        if size > MAX_REQUEST_HEAD:
+            raise BadRequest("the request head is too long")
+        line = line.removesuffix(b"\n").removesuffix(b"\r")
+        if not line:
+            if lines:
+                return lines
+            continue  # an empty line before the request line is ignored
+        lines.append(line)
+    raise BadRequest("the request head has too many lines")
+
+
+async def _read_line(reader: asyncio.StreamReader, *, started: bool) -> bytes | None:
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        if not started and not exc.partial.strip():
+            return None
+        raise BadRequest("the request ended inside its head") from exc
+    except asyncio.LimitOverrunError as exc:
+        raise BadRequest("a request line is too long") from exc
 
 
 async def _read_chunked(reader: asyncio.StreamReader, max_body: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise BadRequest("bad chunk size") from exc
+        line = await _read_line(reader, started=True) or b""
+        size = _chunk_size(line.rstrip(b"\r\n"))
         if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":
-                pass
-            return b"".join(chunks)
+            for _ in range(MAX_HEAD_LINES):  # the trailer, dropped
+                if (await _read_line(reader, started=True) or b"").strip() == b"":
+                    return b"".join(chunks)
+            raise BadRequest("the chunked body's trailer is too long")
         total += size
         if total > max_body:
-            raise BadRequest("the chunked body is too large")
+            raise BadRequest("the request body is too large", 413)
         chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
+        if (await _read_line(reader, started=True) or b"").strip() != b"":
+            raise BadRequest("a chunk is longer than its size says")
 
 
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
