@@ -271,8 +271,9 @@ class Operation:
 class ServiceModel:
     """What the executors need to know about a service beyond its operations.
 
-    Subclass and override `error` (how an error body reads), `metadata` and,
-    for S3, `redirect_region`.
+    Subclass and override `error` (how an error body reads), `metadata`,
+    `received` (DynamoDB: check the body as received) and, for S3,
+    `redirect_region`.
     """
 
     name = ""

@@ -78,8 +78,8 @@ class _Head:
             line = reader.readline(_MAX_LINE + 1)
             if not line:
                 raise _Stale()
-            version, _, rest = line.partition(b" ")
-            code, _, reason = rest.partition(b" ")
+            version, _, rest = line.rstrip(b"\r\n").partition(b" ")
+            code, _, reason = rest.partition(b" ")  # the reason may be absent
             if not version.startswith(b"HTTP/1.") or not code.isdigit():
                 raise httpx.RemoteProtocolError(
                     f"not an HTTP/1.x status line: {line[:40]!r}"

@@ -482,3 +482,15 @@ def test_debug_logging_never_shows_the_secret_or_signature(
     assert "GetItem" in caplog.text
     for secret in ("s3cr3t-value", "t0ken-value", signature):
         assert secret not in caplog.text
+
+
+def test_a_status_line_without_reason_phrase_is_read(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    # RFC 9112 lets the reason phrase be empty: "HTTP/1.1 200 " or "HTTP/1.1 200"
+    bare = ITEM_ANSWER.replace(b"HTTP/1.1 200 OK\r\n", b"HTTP/1.1 200\r\n", 1)
+    server = serve(lambda conn, n: conn.sendall(bare) or True)
+    dynamodb = _dynamodb(server.url)
+    for _ in range(2):
+        assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
+    assert server.accepted == 1
