@@ -162,7 +162,14 @@ def request(
     set here, as httpx would set it: that skips httpx's content encoding,
     which re-reads every header. Other content (iterators) goes through it.
     """
-    extensions = {"timeout": timeout}
+    extensions: dict[str, Any] = {"timeout": timeout}
+    if "/." in url:
+        # httpx drops "." and ".." segments from a URL; an S3 key may hold
+        # them, signed literally: send the target as signed (both transports
+        # honour the "target" extension)
+        start = url.find("/", url.find("://") + 3)
+        if start > 0 and _url(url).raw_path != url[start:].encode("ascii"):
+            extensions["target"] = url[start:].encode("ascii")
     if content is not None and not isinstance(content, bytes):
         return httpx.Request(
             method, _url(url), headers=headers, content=content, extensions=extensions

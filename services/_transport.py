@@ -372,7 +372,9 @@ def _failure(exc: OSError) -> httpx.TransportError:
 def _request_head(request: httpx.Request) -> bytes:
     """Request line and headers, as httpx validated and encoded them."""
     url = request.url
-    lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), url.raw_path)]
+    # httpx's "target" extension: a path httpx would have normalised
+    target = request.extensions.get("target") or url.raw_path
+    lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), target)]
     lines.extend(b"%b: %b" % pair for pair in request.headers.raw)
     if "host" not in request.headers:
         lines.append(b"Host: %b" % url.netloc)

@@ -1,8 +1,11 @@
 """An `httpx.Auth` that signs every request an httpx client sends with SigV4.
 
 What is signed is what httpx sends: the Host header httpx set, the path and
-query as `request.url.raw_path` holds them (for S3 the path is rewritten to
-the form it was signed in when the two differ, e.g. a `+` becomes `%2B`), and
+query as `request.url.raw_path` holds them, or as the `target` extension holds
+them when the caller set one (for S3 the path is rewritten to the form it was
+signed in when the two differ, e.g. a `+` becomes `%2B`; httpx removes `.` and
+`..` segments from URLs, so an S3 path holding them is sent through the
+`target` extension, which httpx's transports send as given), and
 every header but those the HTTP stack or an intermediary may change in transit:
 the hop-by-hop headers, `User-Agent` (HTTP stacks append to it) and
 `Accept-Encoding` (proxies rewrite it), see `UNSIGNED_HEADERS`. A `+` in the
@@ -180,13 +183,18 @@ class SigV4Auth(httpx.Auth):
 
         method = request.method
         netloc = request.url.netloc.decode("ascii")
-        raw_path = request.url.raw_path.decode("ascii")
+        # a target the caller set (httpx keeps dot segments only there)
+        target = request.extensions.get("target")
+        raw = target if isinstance(target, bytes) else request.url.raw_path
+        raw_path = raw.decode("ascii")
         path, _, query = raw_path.partition("?")
         if "+" in query:
             # httpx writes a space in params as "+"; send it unambiguous
             pairs = parse_qsl(query, keep_blank_values=True)
             raw_path = f"{path}?{_c.canonical_query(pairs)}"
             request.url = request.url.copy_with(raw_path=raw_path.encode("ascii"))
+            if isinstance(target, bytes):
+                request.extensions["target"] = raw_path.encode("ascii")
         url = f"{request.url.scheme}://{netloc}{raw_path}"
         before = {name.lower() for name in request.headers}
         stream = request.stream
@@ -266,10 +274,16 @@ class SigV4Auth(httpx.Auth):
             new_url = payload.url
             done = payload.request
 
-        # the path as signed (S3 encodes some characters httpx leaves raw)
-        if new_url != url:
-            path = new_url[len(f"{request.url.scheme}://{netloc}") :]
-            request.url = request.url.copy_with(raw_path=path.encode("ascii"))
+        # the path as signed (S3 encodes some characters httpx leaves raw);
+        # httpx removes dot segments from a URL, so a path holding them goes
+        # as the request target, which httpcore sends as given
+        if new_url != url or isinstance(target, bytes):
+            sent = new_url[len(f"{request.url.scheme}://{netloc}") :].encode("ascii")
+            request.url = request.url.copy_with(raw_path=sent)
+            if request.url.raw_path != sent:
+                request.extensions["target"] = sent
+            else:
+                request.extensions.pop("target", None)
         state["added"] = [
             name for name in request.headers if name.lower() not in before
         ]

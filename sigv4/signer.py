@@ -257,8 +257,10 @@ class SignedRequest:
     """A request signed in its headers, with every intermediate of the signing.
 
     `url` is the URL to send (for S3 with the path as signed, `.` and `..`
-    segments as `%2E` so that HTTP clients keep them); `headers` are all the
-    headers to send, the caller's first and then those the signer added.
+    segments included); `headers` are all the headers to send, the caller's
+    first and then those the signer added. HTTP clients that follow RFC 3986
+    (httpx, urllib3, browsers) remove dot segments from a URL; send `target`
+    as the request target instead (httpx: `extensions={"target": ...}`).
     """
 
     __slots__ = (
@@ -288,6 +290,12 @@ class SignedRequest:
         self.canonical_request = canonical_request
         self.string_to_sign = string_to_sign
         self.signature = signature
+
+    @property
+    def target(self) -> bytes:
+        """The request target to send: the URL's path and query, as signed."""
+        start = self.url.find("/", self.url.find("://") + 3)
+        return (self.url[start:] if start >= 0 else "/").encode("ascii")
 
     @property
     def authorization(self) -> str:
@@ -356,12 +364,14 @@ def _split_url(url: str) -> tuple[str, str, str]:
 
 
 def wire_path(uri: str) -> str:
-    """An S3 canonical URI as it is sent: `.` and `..` segments as `%2E`.
+    """An S3 canonical URI for a presigned URL: `.` and `..` segments as `%2E`.
 
-    HTTP clients drop dot segments from a URL before sending it (RFC 3986,
-    5.2.4), but an S3 key may hold them. Escaped, they reach the server, which
-    decodes the path and URI-encodes it again to build its canonical URI;
-    UriEncode leaves `.` alone, so that is the URI signed here.
+    A presigned URL is handed to clients that drop dot segments from a URL
+    before sending it (RFC 3986, 5.2.4; browsers, httpx, urllib3), but an S3
+    key may hold them. Escaped, they reach the server, which decodes the path
+    and URI-encodes it again to build its canonical URI; UriEncode leaves `.`
+    alone, so that is the URI signed (Swift accepts this; moto, which signs
+    the bytes on the wire, does not). `sign` sends dot segments literally.
     """
     if "/." not in uri:
         return uri
@@ -455,9 +465,10 @@ def sign(
         added.append(("X-Amz-Security-Token", token))
     _r.log_signing(creq, to_sign)
 
+    # S3: the path as signed, dot segments literal as boto3 sends them
     sent_url = url
     if s3:
-        sent_url = prefix + wire_path(uri) + (f"?{query}" if query else "")
+        sent_url = prefix + uri + (f"?{query}" if query else "")
     return SignedRequest(method, sent_url, given + added, added, creq, to_sign, sig)
 
 
