@@ -231,6 +231,9 @@ class LocalRuntimeAPI:
                 except asyncio.TimeoutError:
                     _signal(process, signal.SIGKILL)
                     await process.wait()
+            if process is not None:
+                # what the handler started, still in the worker's group
+                _signal(process, signal.SIGKILL)
             if worker.server is not None:
                 worker.server.close()
             _drop_connections(worker)
@@ -280,6 +283,9 @@ class LocalRuntimeAPI:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=self.output,
             stderr=self.output,
+            # its own session and process group, so that processes the
+            # handler starts are stopped with it (Lambda ends them all)
+            start_new_session=True,
         )
         log.debug("worker %d started as pid %d", worker.index, worker.process.pid)
         watcher = asyncio.ensure_future(self._watch(worker, worker.process))
@@ -288,6 +294,7 @@ class LocalRuntimeAPI:
 
     async def _watch(self, worker: Worker, process: asyncio.subprocess.Process) -> None:
         status = await process.wait()
+        _signal(process, signal.SIGKILL)  # anything it left behind
         _drop_connections(worker)
         if self._closing or worker.process is not process:
             return
@@ -1125,8 +1132,13 @@ def _exit_reason(status: int) -> str:
 
 
 def _signal(process: asyncio.subprocess.Process, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signum)
+    """Signal a worker's process group: the worker and what it started.
+
+    Each worker leads its own group (its pid is the group's id), so the
+    signal reaches nothing that lambdalite did not start.
+    """
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 def _peak_rss_kb(pid: int) -> int:

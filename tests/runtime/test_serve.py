@@ -258,3 +258,93 @@ def test_invoke_rejects_bad_event_file(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert b"the event is not JSON" in done.stderr
+
+
+# ---------------------------------------------------------------- hazards
+
+HAZARDS = """
+import os, subprocess, sys
+
+def inject(event, context):
+    return {"statusCode": 200, "headers": {"X-A": "1\\r\\nX-Injected: yes"},
+            "cookies": ["a=1\\r\\nX-Injected: yes"], "body": "ok"}
+
+def inject_v1(event, context):
+    return {"statusCode": 200, "headers": {"X-A": "1\\r\\nX-Injected: yes"},
+            "body": "ok"}
+
+def surrogate(event, context):
+    return {"statusCode": 200, "body": "\\ud800"}
+
+def forks(event, context):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    return {"statusCode": 200, "body": str(child.pid)}
+"""
+
+
+@pytest.fixture(scope="module")
+def hazard_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hazards")
+    (root / "hazards.py").write_text(HAZARDS)
+    return root
+
+
+def raw_post(port: int) -> bytes:
+    """One request; the answer's bytes exactly as they came off the wire."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("handler", "fmt", "status"),
+    [
+        ("hazards.inject", "v2", 500),
+        ("hazards.inject_v1", "v1", 502),
+        ("hazards.surrogate", "v2", 500),
+        ("hazards.surrogate", "v1", 502),
+    ],
+)
+def test_serve_malformed_result_never_reaches_the_wire(
+    hazard_root: Path, handler: str, fmt: str, status: int
+) -> None:
+    for port in serve(handler, "--format", fmt, "--task-root", str(hazard_root)):
+        answer = raw_post(port)
+        assert answer.startswith(b"HTTP/1.1 %d " % status)
+        assert b"X-Injected" not in answer
+        head = answer.split(b"\r\n\r\n", 1)[0]
+        assert all(b"\r" not in line and b"\n" not in line
+                   for line in head.split(b"\r\n"))  # fmt: skip
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state  # a zombie is dead, only not reaped
+
+
+def test_serve_sigterm_ends_processes_the_handler_forked(hazard_root: Path) -> None:
+    if not Path("/proc/self/status").exists():
+        from tests.conftest import missing
+
+        missing("no /proc to look processes up in")
+    child = 0
+    try:
+        for port in serve("hazards.forks", "--task-root", str(hazard_root)):
+            status, _, body = post(port, b"{}")
+            assert status == 200
+            child = int(body)
+            assert _alive(child)
+        # serve has exited (SIGTERM) here
+        deadline = time.monotonic() + 5
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        if child and _alive(child):
+            os.kill(child, signal.SIGKILL)  # the process this test made fork
