@@ -26,10 +26,13 @@ version 2.0", "Lambda proxy integration input format"):
   valid UTF-8, otherwise base64 with `isBase64Encoded` (as if every binary type
   were listed in a REST API's binary media types). Hop-by-hop and length
   headers from the handler are dropped: the server frames the body itself.
+  A header name that is not a token, or a value or cookie holding CR, LF or
+  NUL, makes the result malformed: it would split the response.
 
-Not simulated: custom domains and API mappings, authorizers (the request
-context carries no `authorizer`), route keys other than `$default`, and
-API Gateway's payload and header size limits.
+API Gateway's 10 MB payload limit is kept by the HTTP server in front
+(`runtime.commands.Gateway`). Not simulated: custom domains and API mappings,
+authorizers (the request context carries no `authorizer`), route keys other
+than `$default`, and API Gateway's header size limits.
 """
 
 from __future__ import annotations

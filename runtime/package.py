@@ -2,10 +2,14 @@
 
 What goes in, at the zip's root (Lambda unpacks it into `/var/task`):
 
-- the handler's source directory, without caches, VCS folders or old bytecode;
+- the handler's source directory, without caches, VCS folders, old bytecode,
+  `.env` files (unless asked for), symlinked directories and symlinks to
+  files outside it (each left out with a warning);
 - lambdalite's `runtime` package (without the workstation-only modules: the
   command line, the local servers, this packager), and `sigv4` / `services`
-  when asked for or when the handler's sources import them;
+  when asked for or when the handler's sources import them and do not hold
+  a package of that name themselves. Sources with their own top-level
+  `runtime` are refused: it would shadow the loop that `bootstrap` starts;
 - the requirements, installed by pip for the target (`--platform`,
   `--python-version`, `--only-binary=:all:`), plus httpx when `services` is in;
 - `bootstrap`, for the `provided.al2023` custom runtime, and
