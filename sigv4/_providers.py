@@ -71,8 +71,9 @@ def _expiry(value: Any, source: str) -> _dt.datetime | None:
     try:
         return _sts.parse_time(value)
     except ValueError:
+        # not quoted: the answer it comes from holds the secret
         raise CredentialSourceError(
-            f"{source}: Expiration {value!r} is not an ISO 8601 time"
+            f"{source}: Expiration is not an ISO 8601 time"
         ) from None
 
 
@@ -524,18 +525,39 @@ def process_credentials(command: str, profile: str) -> Credentials:
         raise CredentialProcessError(f"{source} exited with status {done.returncode}")
 
     # read its output, which is never quoted: it holds the secret
+    if not done.stdout.strip():
+        raise CredentialProcessError(f"{source} printed nothing")
     try:
         document = json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        # where, not what: the output holds the secret
+        raise CredentialProcessError(
+            f"{source} printed no valid JSON ({exc.msg} at line {exc.lineno} "
+            f"column {exc.colno})"
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise CredentialProcessError(f"{source} printed no valid JSON") from None
     if not isinstance(document, dict):
         raise CredentialProcessError(f"{source} printed JSON that is no object")
-    if document.get("Version") != 1:
-        raise CredentialProcessError(f'{source} printed no "Version": 1')
+    version = document.get("Version")
+    if version is None:
+        raise CredentialProcessError(f'{source} printed no "Version" (1 expected)')
+    if type(version) is not int:
+        raise CredentialProcessError(f'{source} printed a "Version" that is no number')
+    if version != 1:
+        raise CredentialProcessError(
+            f'{source} printed "Version": {version}; only Version 1 is understood'
+        )
     try:
-        return _from_document(document, source, "SessionToken")
+        found = _from_document(document, source, "SessionToken")
     except CredentialSourceError as exc:
         raise CredentialProcessError(str(exc)) from None
+    expiry = found.expiration
+    if expiry is not None and found.expires_within(0):
+        raise CredentialProcessError(
+            f"{source} printed an Expiration in the past ({expiry:%Y-%m-%dT%H:%M:%SZ})"
+        )
+    return found
 
 
 # -- shared config and credentials files --------------------------------------

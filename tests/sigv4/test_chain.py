@@ -550,3 +550,87 @@ def test_chain_expiration_formats(
     found = CredentialChain().resolve()
 
     assert found.expiration == expected.replace(tzinfo=_dt.timezone.utc)
+
+
+# -- credential_process: the actual problem is named (issue 2) --------------------
+
+MARKER = "marker-1f3a"  # in the output only; it must never reach a message
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"Version": 2}, r'"Version": 2; only Version 1'),
+        ({"Version": "1"}, '"Version" that is no number'),
+        ({"Version": True}, '"Version" that is no number'),
+        ({"Version": None}, 'no "Version"'),
+        ({"SecretAccessKey": None}, "without SecretAccessKey"),
+        ({"AccessKeyId": None}, "without AccessKeyId"),
+        ({"Expiration": f"not-a-date {MARKER}"}, "Expiration is not an ISO 8601"),
+        ({"Expiration": "2001-01-01T00:00:00Z"}, "Expiration in the past"),
+    ],
+    ids=[
+        "version-2",
+        "version-string",
+        "version-bool",
+        "version-missing",
+        "secret-missing",
+        "key-id-missing",
+        "expiration-not-a-date",
+        "expiration-past",
+    ],
+)
+def test_chain_credential_process_names_the_problem(
+    tmp_path: Path,
+    config: Path,
+    caplog: pytest.LogCaptureFixture,
+    document: dict[str, object],
+    message: str,
+) -> None:
+    output = {
+        "Version": 1,
+        "AccessKeyId": f"AKID{MARKER}",
+        "SecretAccessKey": SECRET,
+        "SessionToken": f"token-{MARKER}",
+    }
+    output.update(document)
+    output = {k: v for k, v in output.items() if v is not None}
+    command = process_command(tmp_path, json.dumps(output))
+    write(config, f"[default]\ncredential_process = {command}\n")
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(CredentialProcessError, match=message) as caught:
+        CredentialChain().resolve()
+
+    assert "valid JSON" not in str(caught.value)
+    for hidden in (SECRET, MARKER):
+        assert hidden not in str(caught.value)
+        assert hidden not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("", "printed nothing"),
+        ("\n", "printed nothing"),
+        (f'{{Version: 1, SecretAccessKey: "{SECRET}"}}', r"line 1 column 2"),
+    ],
+    ids=["empty", "blank", "quotes-lost"],
+)
+def test_chain_credential_process_bad_json_says_where(
+    tmp_path: Path,
+    config: Path,
+    caplog: pytest.LogCaptureFixture,
+    output: str,
+    message: str,
+) -> None:
+    command = process_command(tmp_path, output)
+    write(config, f"[default]\ncredential_process = {command}\n")
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(CredentialProcessError, match=message) as caught:
+        CredentialChain().resolve()
+
+    for hidden in (SECRET, "Version"):
+        assert hidden not in str(caught.value)
+        assert hidden not in caplog.text
