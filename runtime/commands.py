@@ -236,6 +236,11 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    # warnings from the gateway (a malformed result) reach the terminal
+    import logging
+
+    logging.basicConfig(format="lambdalite serve: %(message)s", level=logging.WARNING)
+
     api = _local_api(args, workers=args.workers)
     version = "1.0" if args.format == "v1" else "2.0"
     stop = threading.Event()

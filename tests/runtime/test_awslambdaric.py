@@ -84,6 +84,12 @@ def nested_bytes(event, context):
 
 def nothing(event, context):
     return None
+
+
+def large(event, context):
+    if event.get("size"):
+        return "x" * event["size"]
+    return {"pid": os.getpid()}
 """
 
 LOGGED = """
@@ -340,3 +346,17 @@ def test_awslambdaric_text_logs_same(task_root: Path) -> None:
     assert shape(ours)[:5] == shape(theirs)[:5]
     assert theirs[-1].endswith(ours[-1])  # theirs has the glued prefix
     assert ours[-1].startswith("[ERROR] ValueError: handler failed\rTraceback")
+
+
+def test_awslambdaric_oversized_response_same(task_root: Path) -> None:
+    # Lambda answers 413 and the invocation fails as too large, whichever
+    # loop ran it; then the next invocation is served
+    events = [{}, {"size": 7_000_000}, {}]
+    theirs, ours = run_both(task_root, "fns.large", events)
+    for outcomes in (theirs, ours):
+        assert outcomes[1].error_type == "Function.ResponseSizeTooLarge"
+        assert outcomes[2].ok
+    assert _error(theirs[1]) == _error(ours[1])
+    # awslambdaric raises on any answer but 202 and its process exits (a new
+    # one serves the next event); lambdalite's loop logs the 413 and goes on
+    assert ours[0].json()["pid"] == ours[2].json()["pid"]

@@ -182,6 +182,22 @@ def test_serve_timeout_and_failure_answers(slow_root: Path) -> None:
         assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
 
 
+def test_serve_malformed_result_is_logged(hazard_root: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*LAMBDALITE, "serve", "hazards.inject", "--port", str(port),
+         "--task-root", str(hazard_root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_listening(port, process)
+        assert raw_post(port).startswith(b"HTTP/1.1 500 ")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=15)
+    assert b"lambdalite serve: the function's result is malformed" in err
+
+
 def test_serve_log_line_leaves_query_out(slow_root: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
