@@ -373,7 +373,8 @@ def _send(args: argparse.Namespace) -> int:
         while True:
             if args.verbose:
                 _show_signing(request)
-                target = redact_url(request.url.raw_path.decode("ascii"))
+                raw = request.extensions.get("target") or request.url.raw_path
+                target = redact_url(raw.decode("ascii"))
                 print(f"> {request.method} {target}", file=sys.stderr)
                 for name, value in redact_headers(request.headers.multi_items()):
                     print(f"> {name}: {value}", file=sys.stderr)

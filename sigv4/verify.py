@@ -13,6 +13,11 @@ SignedHeaders=..., Signature=...` and `X-Amz-Date` (or a signed `Date`).
 Presigned requests carry the same fields as `X-Amz-*` query parameters
 (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html).
 
+The canonical request is tried in two forms when they differ: the canonical
+one (path and query decoded and encoded again) and the one exactly as
+received, which is what botocore signs when handed an S3 key's `%2F` or a raw
+`+` in a query. Both are compared, in constant time each.
+
 Not supported: streaming (chunk-signed) payloads, whose chunk signatures need
 the body as a stream, and session tokens added after signing.
 """

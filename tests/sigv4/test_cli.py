@@ -604,3 +604,15 @@ def test_presign_refuses_url_already_signed(
 
     one_line_error(status, out, err)
     assert f"signing parameter {param.partition('=')[0]}" in err
+
+
+def test_send_dot_segments_go_literally_and_show_in_verbose(
+    echo: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["send", "-v", f"{echo}/b/a/%2E/c/%2E%2E/d?x=1", *LOCAL_SCOPE]
+
+    status, _, err = run(argv, capsys)
+
+    assert status == 0
+    assert Echo.seen[0][1] == "/b/a/./c/../d?x=1"
+    assert "> GET /b/a/./c/../d?x=1" in err
