@@ -22,7 +22,7 @@ from ._executor import (
     ServiceModel,
     SyncExecutor,
 )
-from .errors import ServiceExceptions
+from .errors import ClientClosedError, ServiceExceptions
 
 
 class ClientMeta:
@@ -77,6 +77,12 @@ def _chain_provider() -> Any:
 
 class _Base:
     model: ClassVar[ServiceModel]
+    _closed = False
+
+    def _closed_error(self) -> ClientClosedError:
+        return ClientClosedError(
+            f"this {self.model.name} client is closed; build a new one"
+        )
 
     def _setup(
         self,
@@ -142,10 +148,13 @@ class SyncClient(_Base):
         self._executor = SyncExecutor(ctx, creds, http)
 
     def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
+        if self._closed:
+            raise self._closed_error()
         return self._executor.call(op, params)
 
     def close(self) -> None:
-        """Close the client's connection pool."""
+        """Close the client's connection pool; later calls raise ClientClosedError."""
+        self._closed = True
         self._executor.close()
 
     def __enter__(self) -> SyncClient:
@@ -188,10 +197,13 @@ class AsyncClient(_Base):
         self._executor = AsyncExecutor(ctx, creds, http)
 
     async def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
+        if self._closed:
+            raise self._closed_error()
         return await self._executor.call(op, params)
 
     async def close(self) -> None:
-        """Close the client's connection pool."""
+        """Close the client's connection pool; later calls raise ClientClosedError."""
+        self._closed = True
         await self._executor.close()
 
     async def __aenter__(self) -> AsyncClient:

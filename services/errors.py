@@ -14,6 +14,7 @@
     │   ├── ConnectTimeoutError     connecting took longer than connect_timeout
     │   └── ReadTimeoutError        the answer took longer than read_timeout
     ├── ResponseParseError          the answer could not be understood
+    ├── ClientClosedError           the client was closed before the call
     ├── IncompleteReadError         a body ended before its Content-Length
     ├── ChecksumMismatchError       a body does not match its checksum
     └── NoEndpointError             no endpoint could be worked out
@@ -24,6 +25,12 @@ subclass is made once per (service, code) and shared by every client of that
 service, so `except client.exceptions.NoSuchKey` and `except ClientError` both
 port from boto3. Codes that are not identifiers (S3's "404" for a HEAD with no
 body) stay plain `ClientError`, as in boto3.
+
+`client.exceptions.<Name>` answers only for the codes in `KNOWN_CODES` (the
+errors botocore's service model declares, and the common errors AWS documents
+for the service), so a misspelled name is an AttributeError, not a class that
+never matches. A code received at runtime still gets its class
+(`client.exceptions.from_code(code)`).
 
 No message ever carries a secret key, session token or signature.
 """
@@ -125,6 +132,110 @@ class NoEndpointError(ServiceError):
     """No endpoint could be worked out for the service and region."""
 
 
+class ClientClosedError(ServiceError):
+    """The client was closed; build a new one."""
+
+
+# -- known error codes ---------------------------------------------------------
+
+# Per service: the exceptions botocore's model declares, then the common errors
+# AWS documents for the service (which boto3 raises as plain ClientError).
+KNOWN_CODES: dict[str, frozenset[str]] = {
+    "s3": frozenset(
+        {
+            # declared in the model
+            "AccessDenied",
+            "AnnotationLimitExceeded",
+            "AnnotationNameTooLong",
+            "BucketAlreadyExists",
+            "BucketAlreadyOwnedByYou",
+            "EncryptionTypeMismatch",
+            "IdempotencyParameterMismatch",
+            "InvalidAnnotationName",
+            "InvalidObjectState",
+            "InvalidPrefix",
+            "InvalidRequest",
+            "InvalidWriteOffset",
+            "NoSuchAnnotation",
+            "NoSuchBucket",
+            "NoSuchKey",
+            "NoSuchUpload",
+            "ObjectAlreadyInActiveTierError",
+            "ObjectNotInActiveTierError",
+            "TooManyParts",
+            "UnsupportedMediaType",
+            # documented error codes
+            "BadDigest",
+            "BucketNotEmpty",
+            "EntityTooLarge",
+            "EntityTooSmall",
+            "InternalError",
+            "InvalidArgument",
+            "InvalidBucketName",
+            "InvalidDigest",
+            "InvalidPart",
+            "InvalidPartOrder",
+            "InvalidRange",
+            "MalformedXML",
+            "NoSuchVersion",
+            "PermanentRedirect",
+            "PreconditionFailed",
+            "RequestTimeTooSkewed",
+            "ServiceUnavailable",
+            "SignatureDoesNotMatch",
+            "SlowDown",
+        }
+    ),
+    "dynamodb": frozenset(
+        {
+            # declared in the model
+            "BackupInUseException",
+            "BackupNotFoundException",
+            "ConditionalCheckFailedException",
+            "ContinuousBackupsUnavailableException",
+            "DuplicateItemException",
+            "ExportConflictException",
+            "ExportNotFoundException",
+            "GlobalTableAlreadyExistsException",
+            "GlobalTableNotFoundException",
+            "IdempotentParameterMismatchException",
+            "ImportConflictException",
+            "ImportNotFoundException",
+            "IndexNotFoundException",
+            "InternalServerError",
+            "InvalidExportTimeException",
+            "InvalidRestoreTimeException",
+            "ItemCollectionSizeLimitExceededException",
+            "LimitExceededException",
+            "PointInTimeRecoveryUnavailableException",
+            "PolicyNotFoundException",
+            "ProvisionedThroughputExceededException",
+            "ReplicaAlreadyExistsException",
+            "ReplicaNotFoundException",
+            "ReplicatedWriteConflictException",
+            "RequestLimitExceeded",
+            "ResourceInUseException",
+            "ResourceNotFoundException",
+            "TableAlreadyExistsException",
+            "TableInUseException",
+            "TableNotFoundException",
+            "ThrottlingException",
+            "TransactionCanceledException",
+            "TransactionConflictException",
+            "TransactionInProgressException",
+            # documented common errors
+            "AccessDeniedException",
+            "IncompleteSignatureException",
+            "MissingAuthenticationTokenException",
+            "SerializationException",
+            "ServiceUnavailable",
+            "UnrecognizedClientException",
+            "ValidationException",
+        }
+    ),
+}
+
+
 # -- named service errors ------------------------------------------------------
 
 _NAMED: dict[tuple[str, str], type[ClientError]] = {}
@@ -167,6 +278,12 @@ class ServiceExceptions:
     def __getattr__(self, code: str) -> type[_ClientError]:
         if code.startswith("_"):
             raise AttributeError(code)
+        known = KNOWN_CODES.get(self._service)
+        if known is not None and code not in known:
+            raise AttributeError(
+                f"{self._service} has no error code {code!r} "
+                "(use from_code for a code received at runtime)"
+            )
         cls = named_error(self._service, code)
         if cls is ClientError:
             raise AttributeError(f"{code!r} is not an error code name")

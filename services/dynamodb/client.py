@@ -193,7 +193,7 @@ class DynamoDBClient(SyncClient):
     model = protocol.DynamoDBModel()
 
     def _op(self, snake: str, params: dict[str, Any]) -> dict[str, Any]:
-        return self._executor.call(OPERATIONS[snake], params)
+        return self._call(OPERATIONS[snake], params)
 
     def get_item(self, **params: Any) -> dict[str, Any]:
         """GetItem: one item by its key (``Item`` absent when there is none)."""
@@ -298,7 +298,7 @@ class AsyncDynamoDBClient(AsyncClient):
     model = protocol.DynamoDBModel()
 
     async def _op(self, snake: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self._executor.call(OPERATIONS[snake], params)
+        return await self._call(OPERATIONS[snake], params)
 
     async def get_item(self, **params: Any) -> dict[str, Any]:
         """GetItem: one item by its key (``Item`` absent when there is none)."""

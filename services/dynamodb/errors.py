@@ -2,16 +2,18 @@
 
 ::
 
-    ValueError
-    └── DynamoDBValueError           a Python value or expression DynamoDB can't take
-        ├── InvalidNumberError       a number that would need rounding, or not finite
-        ├── EmptySetError            DynamoDB has no empty sets
-        ├── ExpressionError          a condition or update built wrongly
-        └── UnsupportedTypeError     (also a TypeError) a type with no mapping
-
     services.errors.ServiceError
+    ├── DynamoDBValueError           (also a ValueError) a Python value or
+    │   │                            expression DynamoDB can't take
+    │   ├── InvalidNumberError       a number that would need rounding, or not finite
+    │   ├── EmptySetError            DynamoDB has no empty sets
+    │   ├── ExpressionError          a condition or update built wrongly
+    │   └── UnsupportedTypeError     (also a TypeError) a type with no mapping
     ├── UnprocessedItemsError        a batch gave up; names what was not done
     └── WaiterError                  a waiter ran out of attempts
+
+So ``except ServiceError`` catches everything the client raises, and
+``except ValueError`` still catches a bad value.
 
 Errors DynamoDB itself answers with are the service errors of
 ``services.errors`` (``ClientError`` subclasses reachable as
@@ -26,7 +28,7 @@ from typing import Any
 from ..errors import ServiceError
 
 
-class DynamoDBValueError(ValueError):
+class DynamoDBValueError(ServiceError, ValueError):
     """A Python value or expression that DynamoDB cannot take."""
 
 

@@ -48,6 +48,7 @@ from ..errors import (
     ResponseParseError,
     client_error,
 )
+from .validate import check
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -257,6 +258,7 @@ def operation(name: str, required: Iterable[str], optional: Iterable[str]) -> Op
     """An `Operation` for one DynamoDB API call."""
 
     def build_this(params: dict[str, Any], ctx: Context) -> Request:
+        check(params)
         return build(name, params, ctx)
 
     return Operation(name, build_this, parse, required=required, optional=optional)

@@ -109,6 +109,15 @@ def presigned_post(
     return result
 
 
+def _sync_body(params: dict[str, Any]) -> dict[str, Any]:
+    body = params.get("Body")
+    if hasattr(body, "__aiter__") and not hasattr(body, "__iter__"):
+        raise ParamValidationError(
+            "Body is an async iterable; use the async client (services.async_client)"
+        )
+    return params
+
+
 class S3Client(SyncClient):
     """A sync S3 client; build it with `services.client("s3", ...)`."""
 
@@ -131,8 +140,13 @@ class S3Client(SyncClient):
         return self._call(_OPS["HeadBucket"], params)
 
     def put_object(self, **params: Any) -> dict[str, Any]:
-        """Store an object; Body may be bytes, str, a file or an iterable."""
-        return self._call(_OPS["PutObject"], params)
+        """Store an object; Body may be bytes, str, a binary file or an iterable.
+
+        An iterable of bytes is streamed, sent once and never retried, when
+        ContentLength gives its length; without it, it is read into memory up
+        to `operations.ITERABLE_BUFFER_LIMIT` bytes.
+        """
+        return self._call(_OPS["PutObject"], _sync_body(params))
 
     def get_object(self, **params: Any) -> dict[str, Any]:
         """Fetch an object; Body is a stream to read and close."""
@@ -163,8 +177,8 @@ class S3Client(SyncClient):
         return self._call(_OPS["CreateMultipartUpload"], params)
 
     def upload_part(self, **params: Any) -> dict[str, Any]:
-        """Upload one part of a multipart upload."""
-        return self._call(_OPS["UploadPart"], params)
+        """Upload one part of a multipart upload (Body as for put_object)."""
+        return self._call(_OPS["UploadPart"], _sync_body(params))
 
     def complete_multipart_upload(self, **params: Any) -> dict[str, Any]:
         """Assemble the uploaded parts."""
@@ -273,7 +287,10 @@ class AsyncS3Client(AsyncClient):
         return await self._call(_OPS["HeadBucket"], params)
 
     async def put_object(self, **params: Any) -> dict[str, Any]:
-        """Store an object; Body may be bytes, str, a file or an iterable."""
+        """Store an object; Body as for the sync client, or an async iterable.
+
+        An async iterable needs ContentLength; it is streamed and sent once.
+        """
         return await self._call(_OPS["PutObject"], params)
 
     async def get_object(self, **params: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
+import io
 from collections.abc import Callable, Mapping
 from http.client import responses as _reasons
 from typing import Any
@@ -152,6 +153,18 @@ QUERY_PARAMS: dict[str, str] = {
     "BucketRegion": "bucket-region",
 }
 
+# query parameters that are not strings
+_QUERY_KINDS: dict[str, str] = {
+    "PartNumber": _INT,
+    "MaxKeys": _INT,
+    "MaxParts": _INT,
+    "PartNumberMarker": _INT,
+    "MaxUploads": _INT,
+    "MaxBuckets": _INT,
+    "FetchOwner": _BOOL,
+    "ResponseExpires": _DATE,
+}
+
 # response header -> (result key, kind)
 HEADER_RESULTS: dict[str, tuple[str, str | None]] = {
     "accept-ranges": ("AcceptRanges", None),
@@ -274,6 +287,42 @@ def _utc(value: _dt.datetime) -> _dt.datetime:
     return value.astimezone(_dt.timezone.utc)
 
 
+def timestamp(name: str, value: Any) -> _dt.datetime:
+    """A timestamp parameter as a UTC datetime, or ParamValidationError.
+
+    As boto3: a datetime, a number of seconds since the epoch, or a string in
+    ISO 8601, RFC 7231 (HTTP date) or epoch-seconds form.
+    """
+    if isinstance(value, _dt.datetime):
+        return _utc(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+    if isinstance(value, str):
+        parsed = _parse_timestamp(value.strip())
+        if parsed is not None:
+            return parsed
+    raise ParamValidationError(
+        f"{name} must be a datetime or a timestamp string, not {value!r}"
+    )
+
+
+def _parse_timestamp(text: str) -> _dt.datetime | None:
+    try:
+        return _dt.datetime.fromtimestamp(float(text), _dt.timezone.utc)
+    except (ValueError, OverflowError):
+        pass
+    try:
+        return _utc(_dt.datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return _utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
 def format_http_date(value: _dt.datetime | str) -> str:
     """An RFC 7231 date for a header."""
     if isinstance(value, str):
@@ -303,9 +352,8 @@ def _header_value(name: str, kind: str | None, value: Any) -> str:
         return str(value)
     if kind == _BOOL:
         return "true" if value else "false"
-    if not isinstance(value, _dt.datetime | str):
-        raise ParamValidationError(f"{name} must be a datetime or a string")
-    return format_http_date(value) if kind == _DATE else format_iso(value)
+    when = timestamp(name, value)
+    return format_http_date(when) if kind == _DATE else format_iso(when)
 
 
 def _result_value(kind: str | None, raw: str) -> Any:
@@ -326,6 +374,20 @@ def _str(params: Mapping[str, Any], name: str) -> str:
         raise ParamValidationError(
             f"{name} must be a string, not {type(value).__name__}"
         )
+    if not value:
+        # an empty Key or Bucket would turn an object call into a bucket or
+        # account call (delete_object would delete the bucket)
+        raise ParamValidationError(f"{name} must not be empty (min length 1)")
+    return value
+
+
+def _int(name: str, value: Any, low: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParamValidationError(
+            f"{name} must be an integer, not {type(value).__name__}"
+        )
+    if low is not None and value < low:
+        raise ParamValidationError(f"{name} must be at least {low}")
     return value
 
 
@@ -403,20 +465,25 @@ def object_url(
 # -- requests ------------------------------------------------------------------
 
 
+_SSE_KEY_PARAMS = frozenset({"SSECustomerKey", "CopySourceSSECustomerKey"})
+
+
 def _headers(params: Mapping[str, Any]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in params.items():
         spec = HEADER_PARAMS.get(name)
-        if spec is not None and value is not None:
+        if spec is None or value is None:
+            continue
+        if name in _SSE_KEY_PARAMS:
+            headers[spec[0]] = _sse_key_header(name, value)
+        else:
             headers[spec[0]] = _header_value(name, spec[1], value)
     metadata = params.get("Metadata")
-    if metadata:
+    if metadata is not None:
         if not isinstance(metadata, Mapping):
             raise ParamValidationError("Metadata must be a dict of strings")
         for meta_key, meta_value in metadata.items():
-            if not isinstance(meta_value, str):
-                raise ParamValidationError(f"Metadata[{meta_key!r}] must be a string")
-            headers[f"x-amz-meta-{meta_key}"] = meta_value
+            headers[f"x-amz-meta-{meta_key}"] = _meta_value(meta_key, meta_value)
     sse_key = headers.get("x-amz-server-side-encryption-customer-key")
     if sse_key is not None:
         _encode_sse_key(headers, "x-amz-server-side-encryption-customer-key")
@@ -425,6 +492,35 @@ def _headers(params: Mapping[str, Any]) -> dict[str, str]:
             headers, "x-amz-copy-source-server-side-encryption-customer-key"
         )
     return headers
+
+
+_NOT_IN_HEADER = frozenset("\r\n\0")
+
+
+def _meta_value(meta_key: Any, value: Any) -> str:
+    # Header values go as they are, spaces included (S3 keeps them, as boto3
+    # sends them); what a header cannot carry is refused here, not mangled.
+    where = f"Metadata[{meta_key!r}]"
+    if not isinstance(meta_key, str) or not meta_key:
+        raise ParamValidationError(f"{where}: keys must be non-empty strings")
+    if not meta_key.isascii() or not _NOT_IN_HEADER.isdisjoint(meta_key):
+        raise ParamValidationError(f"{where}: keys must be ASCII without CR or LF")
+    if not isinstance(value, str):
+        raise ParamValidationError(f"{where} must be a string")
+    if not value.isascii():
+        raise ParamValidationError(
+            f"{where} must be ASCII (S3 metadata travels in HTTP headers)"
+        )
+    if not _NOT_IN_HEADER.isdisjoint(value):
+        raise ParamValidationError(f"{where} must not contain CR, LF or NUL")
+    return value
+
+
+def _sse_key_header(name: str, value: Any) -> str:
+    # boto3 takes the customer key as str or bytes and sends it base64-encoded
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    return _header_value(name, None, value)
 
 
 def _encode_sse_key(headers: dict[str, str], name: str) -> None:
@@ -445,16 +541,21 @@ def _query(
         query_name = QUERY_PARAMS.get(name)
         if query_name is None or value is None:
             continue
-        if isinstance(value, bool):
+        kind = _QUERY_KINDS.get(name)
+        if kind == _INT:
+            text = str(_int(name, value))
+        elif kind == _BOOL:
+            if not isinstance(value, bool):
+                raise ParamValidationError(f"{name} must be a boolean")
             text = "true" if value else "false"
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, _dt.datetime):
-            text = format_http_date(value)
+        elif kind == _DATE:
+            text = format_http_date(timestamp(name, value))
         elif isinstance(value, str):
             text = value
         else:
-            raise ParamValidationError(f"{name} must be a string")
+            raise ParamValidationError(
+                f"{name} must be a string, not {type(value).__name__}"
+            )
         pairs.append((query_name, text))
     return pairs
 
@@ -628,8 +729,15 @@ def parse_list_buckets(response: Response, ctx: Context) -> dict[str, Any]:
 def build_create_bucket(params: dict[str, Any], ctx: Context) -> Request:
     body = None
     conf = params.get("CreateBucketConfiguration")
+    if conf is not None and not isinstance(conf, Mapping):
+        raise ParamValidationError("CreateBucketConfiguration must be a dict")
     if conf:
         location = conf.get("LocationConstraint")
+        if location is not None and not isinstance(location, str):
+            raise ParamValidationError(
+                "CreateBucketConfiguration.LocationConstraint must be a string, "
+                f"not {type(location).__name__}"
+            )
         inner = (
             f"<LocationConstraint>{_xml.escape(location)}</LocationConstraint>"
             if location
@@ -682,6 +790,75 @@ def parse_head_bucket(response: Response, ctx: Context) -> dict[str, Any]:
 # -- objects -------------------------------------------------------------------
 
 
+# An iterable Body without ContentLength is read into memory up to this many
+# bytes (S3 needs a length up front); above it, give ContentLength to stream
+# it, or use upload_fileobj.
+ITERABLE_BUFFER_LIMIT = 8 * 1024 * 1024
+
+
+def _chunk(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes):
+        return chunk
+    if isinstance(chunk, bytearray | memoryview):
+        return bytes(chunk)
+    raise ParamValidationError(
+        f"Body chunks must be bytes, not {type(chunk).__name__} "
+        "(encode text before sending it)"
+    )
+
+
+class IterableBody:
+    """An iterable Body of announced length, read once as a stream.
+
+    It has no ``seekable``, so the executor sends it once and never retries it
+    (a failed attempt is the error). Too few or too many bytes, or a chunk
+    that is not bytes, is a ParamValidationError.
+    """
+
+    __slots__ = ("_chunks", "_length", "_sent")
+
+    def __init__(self, chunks: Any, length: int) -> None:
+        self._chunks = iter(chunks)
+        self._length = length
+        self._sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """The next chunk of the iterable, b"" at its end."""
+        for chunk in self._chunks:
+            data = _chunk(chunk)
+            if data:
+                return self._count(data)
+        return self._count(b"")
+
+    def _count(self, data: bytes) -> bytes:
+        self._sent += len(data)
+        if self._sent > self._length or (not data and self._sent < self._length):
+            raise ParamValidationError(
+                f"Body gave {'more' if data else 'fewer'} bytes than its "
+                f"ContentLength of {self._length}"
+            )
+        return data
+
+
+class AsyncIterableBody(IterableBody):
+    """An async iterable Body of announced length (async clients only)."""
+
+    __slots__ = ()
+
+    def __init__(self, chunks: Any, length: int) -> None:
+        self._chunks = chunks.__aiter__()
+        self._length = length
+        self._sent = 0
+
+    async def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        """The next chunk of the async iterable, b"" at its end."""
+        async for chunk in self._chunks:
+            data = _chunk(chunk)
+            if data:
+                return self._count(data)
+        return self._count(b"")
+
+
 def _body_bytes(body: Any) -> Any:
     if body is None:
         return b""
@@ -691,15 +868,39 @@ def _body_bytes(body: Any) -> Any:
         return body.encode()
     if isinstance(body, bytearray | memoryview):
         return bytes(body)
-    if hasattr(body, "read"):
+    if isinstance(body, io.TextIOBase):
+        raise ParamValidationError(
+            "Body is a text-mode file; open it in binary mode ('rb')"
+        )
+    if hasattr(body, "read") or hasattr(body, "__aiter__"):
         return body
-    if hasattr(body, "__iter__"):
-        # an iterator of unknown length: S3 needs a length, so take it whole
-        return b"".join(bytes(chunk) for chunk in body)
+    if hasattr(body, "__iter__") and not isinstance(body, Mapping):
+        return body
     raise ParamValidationError(
         f"Body must be bytes, str, a file object or an iterable of bytes, "
         f"not {type(body).__name__}"
     )
+
+
+def _iterable_body(body: Any, length: int | None) -> Any:
+    """An iterable Body: streamed when its length is known, else buffered."""
+    if length is not None:
+        if hasattr(body, "__aiter__"):
+            return AsyncIterableBody(body, length)
+        return IterableBody(body, length)
+    if hasattr(body, "__aiter__"):
+        raise ParamValidationError(
+            "an async iterable Body needs ContentLength (S3 needs the length up front)"
+        )
+    buffer = bytearray()
+    for chunk in body:
+        buffer += _chunk(chunk)
+        if len(buffer) > ITERABLE_BUFFER_LIMIT:
+            raise ParamValidationError(
+                f"an iterable Body over {ITERABLE_BUFFER_LIMIT} bytes needs "
+                "ContentLength to be streamed (or use upload_fileobj)"
+            )
+    return bytes(buffer)
 
 
 def _stream_length(body: Any) -> int | None:
@@ -730,7 +931,9 @@ def _add_checksum(
     else:
         value = _stream_checksum(algorithm, body)
         if value is None:
-            # TODO(#4): trailing checksums (aws-chunked) for non-seekable streams
+            # TODO(#4): trailing checksums (aws-chunked) for bodies that cannot
+            # be read twice (iterables with ContentLength, pipes): they go
+            # without a checksum header today
             return
     headers[checksums.header(algorithm)] = value
     headers["x-amz-sdk-checksum-algorithm"] = algorithm.upper()
@@ -756,8 +959,12 @@ def _upload(
     ctx: Context,
     query: list[tuple[str, str | None]] | None = None,
 ) -> Request:
-    body = _body_bytes(params.get("Body"))
+    bucket = _str(params, "Bucket")
+    url, region = object_url(ctx, bucket, _str(params, "Key"), _query(params, query))
     headers = _headers(params)
+    body = _body_bytes(params.get("Body"))
+    if not isinstance(body, bytes) and not hasattr(body, "read"):
+        body = _iterable_body(body, params.get("ContentLength"))
     if not isinstance(body, bytes) and "Content-Length" not in headers:
         length = _stream_length(body)
         if length is None:
@@ -765,8 +972,6 @@ def _upload(
         else:
             headers["Content-Length"] = str(length)
     _add_checksum(headers, params, body, ctx)
-    bucket = _str(params, "Bucket")
-    url, region = object_url(ctx, bucket, _str(params, "Key"), _query(params, query))
     return Request("PUT", url, headers, body, bucket=bucket, region=region)
 
 
@@ -845,15 +1050,36 @@ def parse_delete_object(response: Response, ctx: Context) -> dict[str, Any]:
     return _with_headers(response, ("DeleteMarker", "VersionId", "RequestCharged"))
 
 
+_OBJECT_IDENTIFIER = ("Key", "VersionId", "ETag", "LastModifiedTime", "Size")
+
+
 def build_delete_objects(params: dict[str, Any], ctx: Context) -> Request:
     delete = params["Delete"]
     if not isinstance(delete, Mapping) or "Objects" not in delete:
         raise ParamValidationError("Delete must be a dict with an Objects list")
+    unknown = set(delete).difference(("Objects", "Quiet"))
+    if unknown:
+        raise ParamValidationError(
+            f"unknown parameter Delete.{', Delete.'.join(sorted(unknown))}"
+        )
+    objects = delete["Objects"]
+    if not isinstance(objects, list | tuple):
+        raise ParamValidationError("Delete.Objects must be a list")
     parts = [f'<Delete xmlns="{NS}">']
-    for index, item in enumerate(delete["Objects"]):
+    for index, item in enumerate(objects):
+        where = f"Delete.Objects[{index}]"
+        if not isinstance(item, Mapping):
+            raise ParamValidationError(f"{where} must be a dict")
+        unknown = set(item).difference(_OBJECT_IDENTIFIER)
+        if unknown:
+            raise ParamValidationError(
+                f"unknown parameter {where}.{', '.join(sorted(unknown))}; "
+                f"valid: {', '.join(_OBJECT_IDENTIFIER)}"
+            )
         if "Key" not in item:
-            raise ParamValidationError(f"Delete.Objects[{index}] is missing Key")
-        parts.append(f"<Object><Key>{_xml.escape(item['Key'])}</Key>")
+            raise ParamValidationError(f"{where} is missing Key")
+        key = _str(item, "Key")
+        parts.append(f"<Object><Key>{_xml.escape(key)}</Key>")
         if item.get("VersionId"):
             parts.append(f"<VersionId>{_xml.escape(item['VersionId'])}</VersionId>")
         if item.get("ETag"):
@@ -906,11 +1132,11 @@ def parse_delete_objects(response: Response, ctx: Context) -> dict[str, Any]:
 
 def copy_source(value: Any) -> str:
     """The x-amz-copy-source header for a CopySource string or dict."""
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip("/"):
         path, sep, text = value.partition("?versionId=")
         quoted = quote(path, safe="/-._~")
         return f"{quoted}?versionId={text}" if sep else quoted
-    if isinstance(value, Mapping) and "Bucket" in value and "Key" in value:
+    if isinstance(value, Mapping) and value.get("Bucket") and value.get("Key"):
         quoted = quote(f"{value['Bucket']}/{value['Key']}", safe="/-._~")
         version = value.get("VersionId")
         return f"{quoted}?versionId={version}" if version else quoted
@@ -1061,10 +1287,12 @@ def build_complete_multipart_upload(params: dict[str, Any], ctx: Context) -> Req
     upload = params.get("MultipartUpload") or {}
     parts_xml = [f'<CompleteMultipartUpload xmlns="{NS}">']
     for index, part in enumerate(upload.get("Parts", [])):
+        where = f"MultipartUpload.Parts[{index}]"
+        if not isinstance(part, Mapping):
+            raise ParamValidationError(f"{where} must be a dict")
         if "PartNumber" not in part:
-            raise ParamValidationError(
-                f"MultipartUpload.Parts[{index}] is missing PartNumber"
-            )
+            raise ParamValidationError(f"{where} is missing PartNumber")
+        _int(f"{where}.PartNumber", part["PartNumber"], 1)
         parts_xml.append("<Part>")
         for name in (
             "ETag",

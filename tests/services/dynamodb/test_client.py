@@ -119,13 +119,19 @@ def test_unknown_and_missing_parameters_are_named(client: Any) -> None:
         client.get_item(TableName="tbl")
     with pytest.raises(ParamValidationError, match="unknown parameter Keys"):
         client.get_item(TableName="tbl", Key=KEY, Keys=1)
-    with pytest.raises(ParamValidationError, match="Decimal is not a JSON type"):
+    with pytest.raises(
+        ParamValidationError, match=r"Item\.n must be an attribute value"
+    ):
         from decimal import Decimal
 
         client.put_item(TableName="tbl", Item={"n": Decimal(1)})
 
 
 # errors
+
+ONE_ACTION = [
+    {"ConditionCheck": {"TableName": "tbl", "Key": KEY, "ConditionExpression": "a"}}
+]
 
 
 @pytest.mark.parametrize(
@@ -180,7 +186,7 @@ def test_cancelled_transaction_carries_its_reasons(client: Any, fake: Fake) -> N
     )
 
     with pytest.raises(client.exceptions.TransactionCanceledException) as caught:
-        client.transact_write_items(TransactItems=[])
+        client.transact_write_items(TransactItems=ONE_ACTION)
 
     assert caught.value.response["CancellationReasons"] == reasons
 
@@ -310,8 +316,8 @@ def test_crc32_is_checked_on_the_compressed_bytes(client: Any, fake: Fake) -> No
 def test_transact_write_fills_a_uuid4_token_unless_given(
     client: Any, fake: Fake
 ) -> None:
-    client.transact_write_items(TransactItems=[])
-    client.transact_write_items(TransactItems=[], ClientRequestToken="mine")
+    client.transact_write_items(TransactItems=ONE_ACTION)
+    client.transact_write_items(TransactItems=ONE_ACTION, ClientRequestToken="mine")
 
     made = fake.calls[0][1]["ClientRequestToken"]
     assert uuid.UUID(made).version == 4
@@ -322,7 +328,7 @@ def test_transact_write_token_is_kept_across_retries(client: Any, fake: Fake) ->
     replies = [failure("InternalServerError", status=500), answer({})]
     fake.handler = lambda op, params, request: replies.pop(0)
 
-    client.transact_write_items(TransactItems=[])
+    client.transact_write_items(TransactItems=ONE_ACTION)
 
     tokens = {params["ClientRequestToken"] for _, params in fake.calls}
     assert len(fake.calls) == 2 and len(tokens) == 1
@@ -395,15 +401,15 @@ def test_paginator_full_result_and_page_size(client: Any, fake: Fake) -> None:
 
 def test_list_tables_paginator_follows_the_table_name(client: Any, fake: Fake) -> None:
     pages = [
-        {"TableNames": ["a", "b"], "LastEvaluatedTableName": "b"},
+        {"TableNames": ["aaa", "bbb"], "LastEvaluatedTableName": "bbb"},
         {"TableNames": []},
     ]
     fake.handler = lambda op, params, request: answer(pages.pop(0))
 
     full = client.get_paginator("list_tables").paginate().build_full_result()
 
-    assert full == {"TableNames": ["a", "b"]}
-    assert fake.calls[1][1] == {"ExclusiveStartTableName": "b"}
+    assert full == {"TableNames": ["aaa", "bbb"]}
+    assert fake.calls[1][1] == {"ExclusiveStartTableName": "bbb"}
 
 
 def test_paginator_refuses_a_server_that_does_not_advance(
