@@ -51,6 +51,19 @@ def _client_class(service_name: str, index: int) -> Any:
     return getattr(importlib.import_module(entry[0]), entry[index])
 
 
+def _check_verify(verify: bool | str | None) -> None:
+    if verify is None or verify is True:
+        return
+    if verify is False:
+        raise NotImplementedError(
+            "verify=False is not supported: TLS certificates are always verified"
+        )
+    raise NotImplementedError(
+        "verify=<CA bundle> is not supported; set SSL_CERT_FILE (or "
+        "SSL_CERT_DIR) to the bundle's path instead"
+    )
+
+
 def client(
     service_name: str,
     *,
@@ -60,8 +73,15 @@ def client(
     aws_secret_access_key: str | None = None,
     aws_session_token: str | None = None,
     config: Config | None = None,
+    verify: bool | str | None = None,
 ) -> Any:
-    """A sync client for `service_name` ("s3" or "dynamodb"), as boto3.client."""
+    """A sync client for `service_name` ("s3" or "dynamodb"), as boto3.client.
+
+    TLS certificates are always verified: `verify` may be left out or True;
+    False or a CA bundle path raise NotImplementedError (point SSL_CERT_FILE
+    or SSL_CERT_DIR at a bundle instead).
+    """
+    _check_verify(verify)
     cls = _client_class(service_name, 1)
     return cls(
         region_name=region_name,
@@ -82,8 +102,13 @@ def async_client(
     aws_secret_access_key: str | None = None,
     aws_session_token: str | None = None,
     config: Config | None = None,
+    verify: bool | str | None = None,
 ) -> Any:
-    """An async client for `service_name`; use it with ``async with``."""
+    """An async client for `service_name`; use it with ``async with``.
+
+    `verify` as for `client`.
+    """
+    _check_verify(verify)
     cls = _client_class(service_name, 2)
     return cls(
         region_name=region_name,

@@ -40,11 +40,44 @@ _ADDRESSING = ("auto", "virtual", "path")
 _CHECKSUM_WHEN = ("when_supported", "when_required")
 
 
+_RETRY_KEYS = ("mode", "max_attempts", "total_max_attempts")
+
+
+def _retries(retries: Mapping[str, Any]) -> int | None:
+    """Total attempts from botocore's `retries` dict, its mode checked."""
+    unknown = set(retries).difference(_RETRY_KEYS)
+    if unknown:
+        raise ParamValidationError(
+            f"unknown retries keys {sorted(unknown)}; valid: {', '.join(_RETRY_KEYS)}"
+        )
+    mode = retries.get("mode", "standard")
+    if mode not in ("standard", "legacy"):
+        raise ParamValidationError(
+            f"retries mode {mode!r} is not supported: only 'standard' (and "
+            "'legacy', which behaves as standard) are implemented"
+        )
+    for name, low in (("total_max_attempts", 1), ("max_attempts", 0)):
+        value = retries.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ParamValidationError(
+                f"retries {name} must be a whole number >= {low}"
+            )
+        return value if name == "total_max_attempts" else value + 1
+    return None
+
+
 class Config:
     """Client settings; arguments mirror botocore's `Config` where they overlap.
 
-    `retries={"max_attempts": N}` and `s3={"addressing_style": "path"}` are
-    accepted as in botocore; the flat keywords win when both are given.
+    `retries` and `s3={"addressing_style": "path"}` are accepted as in
+    botocore; the flat keywords win when both are given. In `retries`,
+    `max_attempts` counts retries after the first attempt and
+    `total_max_attempts` counts every attempt (botocore's meanings; the flat
+    `max_attempts` and `AWS_MAX_ATTEMPTS` count every attempt). The retry
+    behaviour is the standard mode's; `mode="legacy"` is accepted and behaves
+    as standard, `mode="adaptive"` (client-side rate limiting) is refused.
     """
 
     __slots__ = (
@@ -74,10 +107,10 @@ class Config:
         retries: Mapping[str, Any] | None = None,
         s3: Mapping[str, Any] | None = None,
     ) -> None:
-        if max_attempts is None and retries is not None:
-            max_attempts = retries.get(
-                "max_attempts", retries.get("total_max_attempts")
-            )
+        if retries is not None:
+            total = _retries(retries)
+            if max_attempts is None:
+                max_attempts = total
         if addressing_style is None and s3 is not None:
             addressing_style = s3.get("addressing_style")
         if addressing_style is not None and addressing_style not in _ADDRESSING:

@@ -9,6 +9,7 @@
     │                               first use and reachable as
     │                               client.exceptions.<Code>
     ├── ParamValidationError        a parameter is missing, unknown or mistyped
+    │   └── OperationNotPageableError  get_paginator for an operation without one
     ├── EndpointError               no answer could be had from the endpoint
     │   ├── EndpointConnectionError could not connect, or the connection broke
     │   ├── ConnectTimeoutError     connecting took longer than connect_timeout
@@ -87,6 +88,19 @@ class ParamValidationError(ServiceError, ValueError):
     def __init__(self, report: str) -> None:
         self.report = report
         super().__init__(f"Parameter validation failed: {report}")
+
+
+class OperationNotPageableError(ParamValidationError):
+    """`get_paginator` for an operation that has no paginator (boto3's name)."""
+
+    def __init__(self, operation_name: str, pageable: list[str]) -> None:
+        self.operation_name = operation_name
+        ServiceError.__init__(
+            self,
+            f"operation {operation_name!r} cannot be paginated; "
+            f"paginated operations are {', '.join(sorted(pageable))}",
+        )
+        self.report = str(self)
 
 
 class EndpointError(ServiceError):

@@ -332,10 +332,29 @@ _KEY_OPERATORS = frozenset({"=", "<", "<=", ">", ">=", "BETWEEN", "begins_with"}
 
 def _need_condition(other: Any, operator: str) -> Condition:
     if not isinstance(other, Condition):
+        _refuse_boto3(other)
         raise ExpressionError(
             f"{operator} joins two conditions, not a {type(other).__name__}"
         )
     return other
+
+
+def _refuse_boto3(value: Any) -> None:
+    # boto3's condition objects look alike but render differently: say so
+    if type(value).__module__.startswith("boto3."):
+        raise ExpressionError(
+            f"{type(value).__name__} is a boto3 condition; build conditions with "
+            "services.dynamodb.conditions (Key, Attr: the same methods)"
+        )
+
+
+def _expression(value: Any, what: str) -> Condition:
+    if not isinstance(value, Condition):
+        _refuse_boto3(value)
+        raise ExpressionError(
+            f"{what} is a Condition or its text, not {type(value).__name__}"
+        )
+    return value
 
 
 # updates
@@ -521,19 +540,20 @@ class Placeholders:
         """A condition or filter expression (text passes through)."""
         if isinstance(condition, str):
             return condition
-        return _need_condition(condition, "a condition expression").render(self)
+        return _expression(condition, "a condition expression").render(self)
 
     def key_condition(self, condition: Condition | str) -> str:
         """A key condition expression (text passes through)."""
         if isinstance(condition, str):
             return condition
-        return _need_condition(condition, "a key condition").render_key(self)
+        return _expression(condition, "a key condition").render_key(self)
 
     def update(self, update: Update | str) -> str:
         """An update expression (text passes through)."""
         if isinstance(update, str):
             return update
         if not isinstance(update, Update):
+            _refuse_boto3(update)
             raise ExpressionError(
                 f"an update is an Update or its text, not {type(update).__name__}"
             )

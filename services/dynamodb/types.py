@@ -404,6 +404,13 @@ def _unreadable(value: Any, error: Exception) -> DynamoDBValueError:
         return InvalidNumberError(f"a number in {value!r:.80} is not a DynamoDB number")
     if isinstance(error, DynamoDBValueError):
         return error
+    if isinstance(value, Mapping) and len(value) == 1:
+        (tag,) = value
+        if tag not in _DESERIALIZERS:
+            return UnsupportedTypeError(
+                f"unknown attribute value type {tag!r:.40}; "
+                f"valid types are {', '.join(_DESERIALIZERS)}"
+            )
     return UnsupportedTypeError(
         "an attribute value is a one-key dict such as {'S': 'text'}, "
         f"not {value!r:.80}"
@@ -433,4 +440,34 @@ def deserialize_item(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
     try:
         return _items(item)
     except _MALFORMED as error:
-        raise _unreadable(item, error) from error
+        # the slow path: find which attribute it was, to name it
+        found = _culprit(item) if isinstance(item, Mapping) else None
+        if found is None:
+            raise _unreadable(item, error) from error
+        path, value, cause = found
+        unreadable = _unreadable(value, cause)
+        raise type(unreadable)(f"attribute {path}: {unreadable}") from error
+
+
+def _culprit(
+    item: Mapping[Any, Any], prefix: str = ""
+) -> tuple[str, Any, Exception] | None:
+    """The path, value and error of the first attribute that cannot be read."""
+    for name, value in item.items():
+        path = f"{prefix}{name}"
+        try:
+            deserialize(value)
+        except DynamoDBValueError as error:
+            raw = value.get("M", value.get("L")) if isinstance(value, Mapping) else None
+            inner = None
+            if isinstance(raw, Mapping):
+                inner = _culprit(raw, f"{path}.")
+            elif isinstance(raw, list):
+                inner = _culprit({f"[{i}]": v for i, v in enumerate(raw)}, path)
+            cause = error.__cause__
+            return inner or (
+                path,
+                value,
+                cause if isinstance(cause, Exception) else error,
+            )
+    return None

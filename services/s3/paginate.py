@@ -14,7 +14,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-from ..errors import ParamValidationError
+from ..errors import OperationNotPageableError, ParamValidationError
 
 
 class PaginatorSpec:
@@ -231,8 +231,5 @@ def spec_for(name: str) -> PaginatorSpec:
     """The paging rules of an operation; a clear error if it does not page."""
     spec = SPECS.get(name)
     if spec is None:
-        raise ParamValidationError(
-            f"operation {name!r} cannot be paginated; "
-            f"paginated operations are {', '.join(sorted(SPECS))}"
-        )
+        raise OperationNotPageableError(name, list(SPECS))
     return spec

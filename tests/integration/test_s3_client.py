@@ -156,6 +156,10 @@ def test_bodies_of_every_kind(server: Server, bucket: str) -> None:
     }
     for name, body in bodies.items():
         s3.put_object(Bucket=bucket, Key=name, Body=body)
+    # a generator with its length is streamed (UNSIGNED-PAYLOAD), not buffered
+    streamed = (bytes([n]) * MiB for n in range(3))
+    s3.put_object(Bucket=bucket, Key="streamed", Body=streamed, ContentLength=3 * MiB)
+    expected["streamed"] = b"".join(bytes([n]) * MiB for n in range(3))
     for name, data in expected.items():
         assert s3.get_object(Bucket=bucket, Key=name)["Body"].read() == data
 
@@ -275,6 +279,17 @@ async def test_async_client(server: Server, bucket: str) -> None:
         await s3.put_object(Bucket=bucket, Key="async key", Body=b"from async")
         got = await s3.get_object(Bucket=bucket, Key="async key")
         assert await got["Body"].read() == b"from async"
+
+        async def chunks() -> Any:
+            for part in (b"async ", b"stream"):
+                yield part
+
+        await s3.put_object(
+            Bucket=bucket, Key="async stream", Body=chunks(), ContentLength=12
+        )
+        got = await s3.get_object(Bucket=bucket, Key="async stream")
+        assert await got["Body"].read() == b"async stream"
+        await s3.delete_object(Bucket=bucket, Key="async stream")
         pages = [
             page
             async for page in s3.get_paginator("list_objects_v2").paginate(

@@ -170,7 +170,15 @@ def test_max_attempts_from_env_and_config() -> None:
     assert resolved(None, {}) == 3
     assert resolved(None, {"AWS_MAX_ATTEMPTS": "5"}) == 5
     assert resolved(_config.Config(max_attempts=2), {"AWS_MAX_ATTEMPTS": "5"}) == 2
-    assert resolved(_config.Config(retries={"max_attempts": 7}), {}) == 7
+    # botocore: retries max_attempts counts retries, total_max_attempts all
+    assert resolved(_config.Config(retries={"max_attempts": 7}), {}) == 8
+    assert resolved(_config.Config(retries={"max_attempts": 0}), {}) == 1
+    assert resolved(_config.Config(retries={"total_max_attempts": 7}), {}) == 7
+    assert resolved(_config.Config(retries={"mode": "legacy"}), {}) == 3
+    with pytest.raises(ParamValidationError, match="only 'standard'"):
+        _config.Config(retries={"mode": "adaptive"})
+    with pytest.raises(ParamValidationError, match="max_attempts"):
+        _config.Config(retries={"max_attempts": -1})
     with pytest.raises(ParamValidationError, match="AWS_MAX_ATTEMPTS"):
         resolved(None, {"AWS_MAX_ATTEMPTS": "many"})
     with pytest.raises(ParamValidationError, match="addressing_style"):
@@ -232,3 +240,30 @@ def test_http_date() -> None:
     moment = http_date("Sun, 06 Nov 1994 08:49:37 GMT")
     assert moment is not None and moment.isoformat() == "1994-11-06T08:49:37+00:00"
     assert http_date("yesterday") is None
+
+
+@pytest.mark.parametrize(
+    "retries",
+    [{"max_attempts": 0}, {"max_attempts": 4}, {"total_max_attempts": 2}, {}],
+)
+def test_retries_dict_counts_attempts_as_botocore_does(retries: dict[str, int]) -> None:
+    import boto3
+    import botocore.config
+
+    reference = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        config=botocore.config.Config(retries=dict(retries)),
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    ).meta.config.retries
+    ours = _config.Resolved(
+        "s3",
+        region="us-east-1",
+        endpoint_url="https://s3.amazonaws.com",
+        custom_endpoint=False,
+        config=_config.Config(retries=retries),
+        env={},
+        retry_base=1.0,
+    ).max_attempts
+    assert ours == reference.get("total_max_attempts", 3)

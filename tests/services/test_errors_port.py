@@ -134,3 +134,31 @@ async def test_closed_async_client_raises_a_typed_error() -> None:
     with pytest.raises(ClientClosedError):
         await s3.head_bucket(Bucket="bucket")
     assert not router.calls
+
+
+@pytest.mark.parametrize("verify", [False, "/etc/ssl/certs/ca.pem"])
+def test_verify_other_than_true_is_refused_clearly(verify: Any) -> None:
+    for make in (services.client, services.async_client):
+        with pytest.raises(NotImplementedError, match=r"SSL_CERT_FILE|always verified"):
+            make("s3", region_name="us-east-1", verify=verify)
+
+
+def test_verify_true_is_accepted() -> None:
+    s3 = services.client(
+        "s3",
+        region_name="us-east-1",
+        verify=True,
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    s3.close()
+
+
+def test_get_paginator_for_an_operation_without_one_is_typed() -> None:
+    from services.errors import OperationNotPageableError
+
+    s3 = s3_client(respx.MockRouter())
+    with pytest.raises(OperationNotPageableError, match="get_object") as caught:
+        s3.get_paginator("get_object")
+    assert caught.value.operation_name == "get_object"
+    assert isinstance(caught.value, ServiceError)

@@ -12,6 +12,7 @@ import json
 import sys
 import uuid
 import zlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.session
@@ -440,13 +441,111 @@ def test_paginator_max_items_and_unsupported_token(client: Any, fake: Fake) -> N
     )
 
     assert [len(p["Items"]) for p in pages] == [2, 1]
-    with pytest.raises(NotImplementedError, match="StartingToken"):
+    with pytest.raises(ParamValidationError, match="StartingToken"):
         client.get_paginator("scan").paginate(
             TableName="tbl", PaginationConfig={"StartingToken": "x"}
         )
-    with pytest.raises(ParamValidationError, match="no paginator"):
+    with pytest.raises(ParamValidationError, match="cannot be paginated"):
         client.get_paginator("get_item")
     assert client.can_paginate("query") and not client.can_paginate("get_item")
+
+
+def _scripted_pages() -> list[dict[str, Any]]:
+    items = [{"pk": {"S": f"i{n}"}, "b": {"B": b"\x00\xff"}} for n in range(6)]
+    return [
+        {
+            "Items": items[n : n + 2],
+            "Count": 2,
+            "ScannedCount": 2,
+            **({"LastEvaluatedKey": {"pk": {"B": bytes([n])}}} if n < 4 else {}),
+        }
+        for n in (0, 2, 4)
+    ]
+
+
+def _by_start(pages: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Any]:
+    starts: dict[Any, dict[str, Any]] = {None: pages[0]}
+    for n, page in enumerate(pages[:-1]):
+        starts[json.dumps(page["LastEvaluatedKey"]["pk"]["B"])] = pages[n + 1]
+    return lambda params: starts[
+        json.dumps(params.get("ExclusiveStartKey", {}).get("pk", {}).get("B"))
+        if "ExclusiveStartKey" in params
+        else None
+    ]
+
+
+def boto3_scan(config: dict[str, Any]) -> dict[str, Any]:
+    """boto3's build_full_result over the scripted pages (nothing is sent)."""
+    import boto3
+    import botocore.awsrequest
+
+    pages = _scripted_pages()
+    page_for = _by_start(json.loads(json.dumps(pages, default=_b64)))
+
+    class Raw:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield self.body
+
+    def reply(request: Any, **_: Any) -> Any:
+        body = json.dumps(page_for(json.loads(request.body))).encode()
+        headers = {"x-amz-crc32": str(zlib.crc32(body))}
+        return botocore.awsrequest.AWSResponse(request.url, 200, headers, Raw(body))
+
+    low = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="SECRET",
+    )
+    low.meta.events.register("before-send", reply)
+    full: dict[str, Any] = (
+        low.get_paginator("scan")
+        .paginate(TableName="tbl", PaginationConfig=config)
+        .build_full_result()
+    )
+    return full
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+@pytest.mark.parametrize("max_items", [1, 3, 4, 6])
+def test_max_items_next_token_matches_boto3_and_resumes_across(
+    client: Any, fake: Fake, max_items: int
+) -> None:
+    pages = _scripted_pages()
+    page_for = _by_start(json.loads(json.dumps(pages, default=_b64)))
+    fake.handler = lambda op, params, request: answer(page_for(params))
+    expected = boto3_scan({"MaxItems": max_items})
+
+    full = (
+        client.get_paginator("scan")
+        .paginate(TableName="tbl", PaginationConfig={"MaxItems": max_items})
+        .build_full_result()
+    )
+
+    assert full["Items"] == expected["Items"]
+    assert full.get("NextToken") == expected.get("NextToken")
+    if "NextToken" not in expected:
+        return
+    # a boto3 token resumes here, and ours resumes in boto3, at the same item
+    rest = (
+        client.get_paginator("scan")
+        .paginate(
+            TableName="tbl", PaginationConfig={"StartingToken": expected["NextToken"]}
+        )
+        .build_full_result()
+    )
+    boto_rest = boto3_scan({"StartingToken": full["NextToken"]})
+    assert rest["Items"] == boto_rest["Items"]
+    assert full["Items"] + rest["Items"] == [
+        item for page in pages for item in page["Items"]
+    ]
 
 
 # waiters

@@ -259,3 +259,13 @@ def test_update_refuses_overlaps_chains_and_emptiness() -> None:
 def test_module_exports_what_it_documents() -> None:
     for name in ours.__all__:
         assert getattr(ours, name).__doc__
+
+
+def test_a_boto3_condition_says_to_use_ours() -> None:
+    from services.dynamodb.conditions import Placeholders
+
+    places = Placeholders()
+    with pytest.raises(ExpressionError, match=r"services\.dynamodb\.conditions"):
+        places.key_condition(boto.Key("pk").eq("a"))
+    with pytest.raises(ExpressionError, match=r"services\.dynamodb\.conditions"):
+        places.condition(boto.Attr("n").gt(1) & boto.Attr("m").exists())

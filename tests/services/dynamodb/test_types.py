@@ -249,3 +249,25 @@ def test_subclasses_and_other_mappings_take_the_slow_path() -> None:
     value = OrderedDict(level=Level.HIGH, name=Name("x"), flag=True)
 
     assert serialize(value) == boto_serializer.serialize(value)
+
+
+@pytest.mark.parametrize(
+    ("item", "named", "error"),
+    [
+        ({"ok": {"S": "x"}, "bad": {"Q": "1"}}, "attribute bad:", UnsupportedTypeError),
+        (
+            {"m": {"M": {"l": {"L": [{"S": "x"}, {"N": "zz"}]}}}},
+            r"attribute m\.l\[1\]:",
+            InvalidNumberError,
+        ),
+        ({"plain": 5}, "attribute plain:", UnsupportedTypeError),
+    ],
+)
+def test_deserialize_item_error_names_the_attribute(
+    item: dict[str, Any], named: str, error: type[Exception]
+) -> None:
+    secret = {"big": {"S": "s" * 500}}
+    with pytest.raises(error, match=named) as caught:
+        deserialize_item({**secret, **item})
+    # the message names the attribute, not the whole item
+    assert "sss" not in str(caught.value)
