@@ -341,10 +341,16 @@ def format_iso(value: _dt.datetime | str) -> str:
     return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_NOT_IN_HEADER = frozenset("\r\n\0")
+
+
 def _header_value(name: str, kind: str | None, value: Any) -> str:
     if kind is None:
         if not isinstance(value, str):
             raise ParamValidationError(f"{name} must be a string")
+        if not _NOT_IN_HEADER.isdisjoint(value):
+            # a header cannot carry them; the signer would fold them away
+            raise ParamValidationError(f"{name} must not contain CR, LF or NUL")
         return value
     if kind == _INT:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -492,9 +498,6 @@ def _headers(params: Mapping[str, Any]) -> dict[str, str]:
             headers, "x-amz-copy-source-server-side-encryption-customer-key"
         )
     return headers
-
-
-_NOT_IN_HEADER = frozenset("\r\n\0")
 
 
 def _meta_value(meta_key: Any, value: Any) -> str:

@@ -372,6 +372,22 @@ def test_metadata_values_that_are_not_header_text_are_refused(value: Any) -> Non
     assert not router.calls
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"ContentDisposition": "attachment\r\nX-Evil: 1"},
+        {"CacheControl": "no-cache\n"},
+        {"ContentType": "text/plain\0"},
+    ],
+)
+def test_header_parameters_with_line_breaks_are_refused(params: dict[str, str]) -> None:
+    # the signer folds CR/LF away, so what would be sent is not what was given
+    router = router_any()
+    with pytest.raises(ParamValidationError, match=next(iter(params))):
+        s3_client(router).put_object(Bucket="bucket", Key="k", Body=b"", **params)
+    assert not router.calls
+
+
 TIMESTAMPS = [
     dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc),
     dt.datetime(2024, 5, 6, 7, 8, 9),
