@@ -91,6 +91,8 @@ def presigned_post(
     expires_in: int,
 ) -> dict[str, Any]:
     """boto3's generate_presigned_post result for the client's bucket URL."""
+    if not isinstance(bucket, str) or not bucket:
+        raise ParamValidationError("Bucket must be a non-empty string")
     url, region = _ops.object_url(ctx, bucket)
     try:
         signed = sigv4.presign_post(

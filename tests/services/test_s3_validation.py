@@ -470,3 +470,9 @@ def test_metadata_spaces_survive_the_wire() -> None:
         thread.join(10)
         listener.close()
     assert b"\r\nx-amz-meta-m:  a  b \r\n" in seen[0].lower()
+
+
+def test_presigned_post_refuses_an_empty_bucket() -> None:
+    s3 = s3_client(router_any())
+    with pytest.raises(ParamValidationError, match="Bucket"):
+        s3.generate_presigned_post(Bucket="", Key="k")
