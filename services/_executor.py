@@ -507,6 +507,15 @@ async def _afile_chunks(read: Callable[[int], Any]) -> Any:
         yield chunk
 
 
+def _body_length_error(exc: Exception) -> ParamValidationError:
+    # The body disagreed with the Content-Length sent: the transport sent no
+    # byte past it and closed the connection. Not retried: it would again.
+    return ParamValidationError(
+        f"the Body does not match its ContentLength ({exc}); "
+        "the request was not completed"
+    )
+
+
 def _transport_error(exc: Exception, url: str) -> EndpointError:
     from ._http import httpx
 
@@ -623,6 +632,8 @@ class SyncExecutor(_Loop):
         )
         try:
             raw = self.http.send(http_request, stream=True)
+        except httpx.LocalProtocolError as exc:
+            raise _body_length_error(exc) from exc
         except httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code
@@ -762,6 +773,8 @@ class AsyncExecutor(_Loop):
         )
         try:
             raw = await self.http.send(http_request, stream=True)
+        except httpx.LocalProtocolError as exc:
+            raise _body_length_error(exc) from exc
         except httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code

@@ -18,6 +18,11 @@ and speaks HTTP/1.1 itself, over the standard library's sockets:
   host name is checked), built only when the first https connection opens;
 * connect timeout while connecting (TLS handshake included), read timeout
   (and write) after, from httpx's per-request timeout extension;
+* exactly as many body bytes go out as the Content-Length sent says (a
+  body that disagrees would leave bytes the server reads as a next request):
+  an in-memory body is checked before anything is sent, a streamed one as it
+  goes, and a mismatch is `httpx.LocalProtocolError` with the connection
+  closed, never reused;
 * a keep-alive connection that the server closed while it sat idle is
   detected and the request sent again once on a fresh connection, but only
   when nothing of the response was read and the body is in memory;
@@ -285,7 +290,13 @@ class FastTransport(httpx.BaseTransport):
             raise httpx.UnsupportedProtocol(f"unsupported scheme {scheme!r}")
         key = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
         timeouts: dict[str, Any] = request.extensions.get("timeout", {})
+        declared = declared_length(request)
         body = _memory_body(request)
+        if body is not None and declared is not None and len(body) != declared:
+            raise httpx.LocalProtocolError(
+                f"the request body has {len(body)} bytes but its Content-Length "
+                f"says {declared}: not sent"
+            )
         message = _request_head(request)
         if body:
             message += body
@@ -328,7 +339,7 @@ class FastTransport(httpx.BaseTransport):
         try:
             conn.sock.sendall(message)
             if body is None:
-                self._send_stream(conn.sock, request)
+                self._send_stream(conn.sock, request, declared_length(request))
             return _Head(conn.reader, request.method.encode("ascii"))
         except _RESET as exc:
             conn.close()
@@ -341,17 +352,33 @@ class FastTransport(httpx.BaseTransport):
             raise
 
     @staticmethod
-    def _send_stream(sock: socket.socket, request: httpx.Request) -> None:
-        chunked = "transfer-encoding" in request.headers
+    def _send_stream(
+        sock: socket.socket, request: httpx.Request, declared: int | None
+    ) -> None:
+        """Send a streamed body: chunked, or exactly `declared` bytes."""
+        sent = 0
         for chunk in request.stream:  # type: ignore[union-attr]
             if not chunk:
                 continue
-            if chunked:
+            if declared is None:
                 sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-            else:
-                sock.sendall(chunk)
-        if chunked:
+                continue
+            sent += len(chunk)
+            if sent > declared:
+                # nothing past the declared length goes out; the caller
+                # closes the connection
+                raise httpx.LocalProtocolError(
+                    f"the request body gave more bytes than its Content-Length "
+                    f"of {declared}"
+                )
+            sock.sendall(chunk)
+        if declared is None:
             sock.sendall(b"0\r\n\r\n")
+        elif sent != declared:
+            raise httpx.LocalProtocolError(
+                f"the request body gave {sent} bytes, fewer than its "
+                f"Content-Length of {declared}"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -380,6 +407,25 @@ def _request_head(request: httpx.Request) -> bytes:
         lines.append(b"Host: %b" % url.netloc)
     lines.append(b"\r\n")
     return b"\r\n".join(lines)
+
+
+def declared_length(request: httpx.Request) -> int | None:
+    """The body length the request's head announces; None when chunked.
+
+    No Content-Length and no chunked Transfer-Encoding announces an empty
+    body. A Content-Length that is not one non-negative integer is refused.
+    """
+    headers = request.headers
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return None
+    values = headers.get_list("content-length")
+    if not values:
+        return 0
+    if len(values) != 1 or not values[0].isdigit() or not values[0].isascii():
+        raise httpx.LocalProtocolError(
+            f"a request Content-Length that is not a length: {values!r}"
+        )
+    return int(values[0])
 
 
 def _memory_body(request: httpx.Request) -> bytes | None:

@@ -957,6 +957,28 @@ def _stream_checksum(algorithm: str, body: Any) -> str | None:
     return checksums.b64(checksum.digest())
 
 
+def _content_length(params: Mapping[str, Any]) -> int | None:
+    value = params.get("ContentLength")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ParamValidationError(
+            f"ContentLength must be a non-negative integer, not {value!r}"
+        )
+    return value
+
+
+def _check_length(body: Any, declared: int) -> None:
+    # A Content-Length that disagrees with the body would leave bytes on a
+    # kept-alive connection for the server to read as another request.
+    actual = len(body) if isinstance(body, bytes) else _stream_length(body)
+    if actual is not None and actual != declared:
+        raise ParamValidationError(
+            f"ContentLength is {declared} but the Body has {actual} bytes"
+            + ("" if isinstance(body, bytes) else " left to read")
+        )
+
+
 def _upload(
     params: dict[str, Any],
     ctx: Context,
@@ -965,9 +987,12 @@ def _upload(
     bucket = _str(params, "Bucket")
     url, region = object_url(ctx, bucket, _str(params, "Key"), _query(params, query))
     headers = _headers(params)
+    declared = _content_length(params)
     body = _body_bytes(params.get("Body"))
     if not isinstance(body, bytes) and not hasattr(body, "read"):
-        body = _iterable_body(body, params.get("ContentLength"))
+        body = _iterable_body(body, declared)
+    elif declared is not None:
+        _check_length(body, declared)
     if not isinstance(body, bytes) and "Content-Length" not in headers:
         length = _stream_length(body)
         if length is None:
