@@ -39,6 +39,7 @@ from .credentials import Credentials
 from .errors import (
     InvalidSkewError,
     MalformedAuthError,
+    MalformedHeaderError,
     MissingAuthError,
     PayloadHashMismatchError,
     RequestExpiredError,
@@ -51,6 +52,8 @@ from .errors import (
 )
 
 DEFAULT_MAX_SKEW = 900
+# the longest a SigV4 signature lives (a presigned URL's longest expiry)
+MAX_SKEW = _s.MAX_EXPIRES
 
 SecretLookup = (
     Mapping[str, "str | Credentials"] | Callable[[str], "str | Credentials | None"]
@@ -258,7 +261,9 @@ def _check_signed_names(
     if "host" not in names:
         raise UnsignedHeaderError("the host header must be signed")
     present = {name.strip().lower() for name, _ in headers}
-    must = {"x-amz-content-sha256"}
+    # every x-amz-* header sent must be signed, presigned or not
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html)
+    must = {n for n in present if n.startswith("x-amz-")}
     if claim.expires is None:
         must.add("x-amz-date" if "x-amz-date" in present else "date")
     unsigned = sorted(must & present - set(names))
@@ -294,14 +299,12 @@ def _body_hash(
         raise PayloadHashMismatchError(
             "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD"
         )
-    if body is not None:
-        actual = _c.payload_hash(body)
-    elif given_hash is not None:
+    # no body and no hash given is an empty body: the declared hash alone
+    # never stands for a body nobody checked
+    if body is None and given_hash is not None:
         actual = given_hash
-    elif declared is not None:
-        return declared
     else:
-        raise ValueError("give the body, or its hash as payload_hash")
+        actual = _c.payload_hash(body)
     if declared is not None and not hmac.compare_digest(declared, actual):
         raise PayloadHashMismatchError("the body does not match x-amz-content-sha256")
     return actual
@@ -332,13 +335,35 @@ def _as_received(
     return uri, "&".join([f"{n}={v}" for n, v in sorted(pairs)])
 
 
+# headers the verifier reads as one value: a second copy would let what is
+# checked differ from what a server behind the verifier acts on
+_ONCE = ("authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-security-token")
+
+
+def _received_headers(headers: _s.Headers) -> list[tuple[str, str]]:
+    try:
+        given = _s._header_list(headers)
+    except MalformedHeaderError as error:
+        raise MalformedAuthError(str(error)) from None
+    seen: set[str] = set()
+    for name, _ in given:
+        lower = name.strip().lower()
+        if lower in _ONCE:
+            if lower in seen:
+                raise MalformedAuthError(f"the request has more than one {lower}")
+            seen.add(lower)
+    return given
+
+
 def _check_skew(max_skew: object) -> float:
     if (
         isinstance(max_skew, bool)
         or not isinstance(max_skew, (int, float))
-        or not 0 <= max_skew < float("inf")  # also refuses nan
+        or not 0 <= max_skew <= MAX_SKEW  # also refuses nan
     ):
-        raise InvalidSkewError("max_skew must be a finite number of seconds, 0 or more")
+        raise InvalidSkewError(
+            f"max_skew must be a number of seconds from 0 to {MAX_SKEW}"
+        )
     return float(max_skew)
 
 
@@ -384,15 +409,19 @@ def verify(
     """Verify a header-signed or presigned request, or raise why it fails.
 
     `url` is the URL as received, path still percent-encoded. `body` is the
-    body held in memory; when it is None, `payload_hash` (or a signed
-    `x-amz-content-sha256` header) stands for it. `secrets` maps an access key
+    body held in memory; when it is None, `payload_hash` stands for it, and
+    without `payload_hash` None is an empty body (a declared
+    `x-amz-content-sha256` alone never stands for an unchecked body). Every
+    `x-amz-*` header present must be signed (`UnsignedHeaderError`), and
+    Authorization, X-Amz-Date, X-Amz-Content-SHA256 and X-Amz-Security-Token
+    may each appear once (`MalformedAuthError`). `secrets` maps an access key
     id to its secret key, or to `Credentials` whose session token the request
     must then carry. `region` is one region or several. `UNSIGNED-PAYLOAD` is
     accepted only with `unsigned_payload`, except in presigned S3 requests,
     where it is the rule. Raises a `VerificationError` subclass naming what
     failed; the message never holds the expected signature, the secret or the
-    canonical request. `max_skew` must be a finite number of seconds, 0 or
-    more (`InvalidSkewError` otherwise).
+    canonical request. `max_skew` must be a number of seconds from 0 to
+    604800 (`InvalidSkewError` otherwise).
 
     Two forms of the request are accepted: the canonical one (the path and
     query decoded and URI-encoded again, which is what S3 and the AWS
@@ -404,7 +433,7 @@ def verify(
     max_skew = _check_skew(max_skew)
     regions = frozenset([region] if isinstance(region, str) else region)
     _, path, query = _s._split_url(url)
-    given = _s._header_list(headers)
+    given = _received_headers(headers)
     if _s._has(given, "host") is None:
         given.append(("Host", _s.host_header(url)))
     pairs = _c.query_pairs(query) if query else []

@@ -468,7 +468,6 @@ def test_verify_unsigned_payload_only_when_allowed() -> None:
 
 def test_verify_declared_hash_stands_for_the_body() -> None:
     signed = signed_s3()
-    assert verify("PUT", signed.url, signed.headers, None)
     body_hash = dict(signed.headers)["X-Amz-Content-SHA256"]
     assert verify("PUT", signed.url, signed.headers, None, payload_hash=body_hash)
     with pytest.raises(errors.PayloadHashMismatchError):
@@ -581,3 +580,87 @@ def test_verify_max_skew_zero_needs_the_exact_second() -> None:
             max_skew=0,
             now=NOW + dt.timedelta(seconds=1),
         )
+
+
+# -- headers that must be signed, or appear once ----------------------------------
+
+
+@pytest.mark.parametrize("name", ["X-Amz-Acl", "x-amz-meta-extra", "X-AMZ-Tagging"])
+def test_verify_rejects_unsigned_amz_header(name: str) -> None:
+    # S3: every x-amz-* header sent with a SigV4 request must be signed
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html)
+    signed = signed_s3()
+    headers = [*signed.headers, (name, "public-read")]
+
+    with pytest.raises(errors.UnsignedHeaderError, match=name.lower()) as caught:
+        verify("PUT", signed.url, headers, b"meow")
+    assert_clean(caught.value, "public-read")
+
+
+def test_verify_rejects_unsigned_amz_header_on_presigned() -> None:
+    url = presigned_get(60).url
+
+    with pytest.raises(errors.UnsignedHeaderError, match="x-amz-acl"):
+        verify("GET", url, {"X-Amz-Acl": "public-read"}, b"")
+
+
+def test_signer_default_blacklist_holds_no_amz_header() -> None:
+    # the signer signs all it is given but this list: no x-amz-* may be on it
+    assert not [n for n in UNSIGNED_HEADERS if n.startswith("x-amz-")]
+
+
+def test_signer_signs_every_amz_header_it_is_given() -> None:
+    headers = {"X-Amz-Acl": "private", "x-amz-meta-a": "1", "X-Amz-Tagging": "t=1"}
+    signed = sigv4.sign(
+        "PUT", S3_URL, headers, b"", credentials=CREDS, region=REGION, service="s3"
+    )
+    names = signed.authorization.split("SignedHeaders=")[1].split(",")[0]
+
+    assert {"x-amz-acl", "x-amz-meta-a", "x-amz-tagging"} <= set(names.split(";"))
+
+
+def test_verify_body_none_is_an_empty_body() -> None:
+    # fail closed: None is no body, never "trust the declared hash"
+    signed = signed_s3()
+    with pytest.raises(errors.PayloadHashMismatchError):
+        verify("PUT", signed.url, signed.headers, None)
+    empty = signed_s3(b"")
+    assert verify("PUT", empty.url, empty.headers, None)
+
+
+def test_verify_body_none_is_empty_without_payload_header() -> None:
+    signed = sigv4.sign(
+        "POST",
+        "https://h.example.com/",
+        {},
+        b"{}",
+        credentials=CREDS,
+        region=REGION,
+        service="dynamodb",
+        timestamp=NOW,
+    )
+    with pytest.raises(errors.SignatureMismatchError):
+        verify("POST", signed.url, signed.headers, None, service="dynamodb")
+    assert verify("POST", signed.url, signed.headers, b"{}", service="dynamodb")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Authorization", "X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token"],
+)
+def test_verify_rejects_repeated_auth_header(name: str) -> None:
+    signed = signed_s3(credentials=TEMP)
+    value = dict(signed.headers)[name]
+    headers = [*signed.headers, (name.lower(), value)]
+
+    with pytest.raises(errors.MalformedAuthError, match=name.lower()) as caught:
+        verify("PUT", signed.url, headers, b"meow", secrets={KEY: TEMP})
+    assert_clean(caught.value, signed.signature, TOKEN)
+
+
+@pytest.mark.parametrize("max_skew", [10**30, 10**400, 1e300])
+def test_verify_rejects_huge_max_skew(max_skew: Any) -> None:
+    signed = signed_s3()
+
+    with pytest.raises(errors.InvalidSkewError, match="max_skew"):
+        verify(signed.method, signed.url, signed.headers, b"meow", max_skew=max_skew)
