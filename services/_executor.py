@@ -253,6 +253,12 @@ class Operation:
         missing = self.required.difference(params)
         unknown = set(params).difference(self.allowed)
         if not (missing or unknown):
+            for name in self.required:
+                if params[name] is None:
+                    # as boto3: None is no value of any parameter type
+                    raise ParamValidationError(
+                        f"required parameter {name} of {self.name} is None"
+                    )
             return
         problems = []
         if unknown:

@@ -76,6 +76,36 @@ _encoder = json.JSONEncoder(
 )
 
 
+# the legacy parameters, which hold attribute values `check` does not walk
+_LEGACY = frozenset(
+    {"AttributeUpdates", "Expected", "KeyConditions", "QueryFilter", "ScanFilter"}
+)
+
+
+def text_blobs(value: Any) -> Any:
+    """A copy of `value` with every str binary value as its UTF-8 bytes.
+
+    boto3's low-level client takes a str ``B`` (or ``BS`` member) as text and
+    sends its UTF-8 encoding, base64-encoded; so does this client. The caller's
+    parameters are left as they are.
+    """
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((kind, inner),) = value.items()
+            if kind == "B" and isinstance(inner, str):
+                return {"B": inner.encode("utf-8")}
+            if kind == "BS" and isinstance(inner, list | tuple):
+                return {"BS": [_utf8(member) for member in inner]}
+        return {name: text_blobs(inner) for name, inner in value.items()}
+    if isinstance(value, list | tuple):
+        return [text_blobs(member) for member in value]
+    return value
+
+
+def _utf8(member: Any) -> Any:
+    return member.encode("utf-8") if isinstance(member, str) else member
+
+
 def body_bytes(params: dict[str, Any]) -> bytes:
     """The JSON body for an operation's parameters, bytes as base64."""
     try:
@@ -258,7 +288,13 @@ def operation(name: str, required: Iterable[str], optional: Iterable[str]) -> Op
     """An `Operation` for one DynamoDB API call."""
 
     def build_this(params: dict[str, Any], ctx: Context) -> Request:
-        check(params)
+        if check(params) or not _LEGACY.isdisjoint(params):
+            try:
+                params = text_blobs(params)
+            except UnicodeEncodeError as error:
+                raise ParamValidationError(
+                    f"a binary (B or BS) text value is not valid Unicode: {error}"
+                ) from error
         return build(name, params, ctx)
 
     return Operation(name, build_this, parse, required=required, optional=optional)

@@ -67,8 +67,14 @@ _SCALARS = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
 _BLOB = (bytes, bytearray, str)
 
 
-def check(params: Mapping[str, Any]) -> None:
-    """Raise ParamValidationError naming the first mistyped parameter."""
+def check(params: Mapping[str, Any]) -> bool:
+    """Raise ParamValidationError naming the first mistyped parameter.
+
+    True when some binary value (``B`` or a ``BS`` member) is a str: as
+    boto3, such a value is text, sent as its UTF-8 bytes (see
+    `protocol.text_blobs`).
+    """
+    text = False
     for name, value in params.items():
         if name in _STRS:
             if not isinstance(value, str):
@@ -86,17 +92,18 @@ def check(params: Mapping[str, Any]) -> None:
     for name in _ITEM_MAPS:
         values = params.get(name)
         if values is not None:
-            item(name, values)
+            text = item(name, values) or text
     transact = params.get("TransactItems")
     if transact is not None:
-        _transact(transact)
+        text = _transact(transact) or text
     requests = params.get("RequestItems")
     if requests is not None:
-        _requests(requests)
+        text = _requests(requests) or text
     parameters = params.get("Parameters")
     if parameters is not None:
         for index, value in enumerate(_list("Parameters", parameters)):
-            attribute_value(f"Parameters[{index}]", value)
+            text = attribute_value(f"Parameters[{index}]", value) or text
+    return text
 
 
 def _valid(value: Any) -> bool:
@@ -114,28 +121,33 @@ def _valid(value: Any) -> bool:
         if kind == "BOOL" or kind == "NULL":
             return type(inner) is bool
         if kind == "B":
-            return isinstance(inner, _BLOB)
+            return type(inner) is bytes  # a str takes the slow path
         if kind == "SS" or kind == "NS":
             return type(inner) is list and all(type(m) is str for m in inner)
     return False
 
 
-def item(where: str, values: Any) -> None:
-    """Check a map of attribute names to attribute values."""
+def item(where: str, values: Any) -> bool:
+    """Check a map of attribute names to attribute values; True: text blobs."""
     if type(values) is dict and all(map(_valid, values.values())):
-        return
+        return False
     if not isinstance(values, Mapping):
         _wrong(where, values, "a dict of attribute values")
+    text = False
     for name, value in values.items():
         if not isinstance(name, str):
             _wrong(f"{where} key {name!r}", name, "a string")
-        attribute_value(f"{where}.{name}", value)
+        text = attribute_value(f"{where}.{name}", value) or text
+    return text
 
 
-def attribute_value(where: str, value: Any) -> None:
-    """Check one attribute value such as ``{"S": "x"}`` or ``{"N": "1"}``."""
+def attribute_value(where: str, value: Any) -> bool:
+    """Check one attribute value such as ``{"S": "x"}`` or ``{"N": "1"}``.
+
+    True when a binary value in it is a str (text, to be UTF-8 encoded).
+    """
     if _valid(value):
-        return
+        return False
     if not isinstance(value, Mapping) or len(value) != 1:
         _wrong(
             where,
@@ -151,27 +163,34 @@ def attribute_value(where: str, value: Any) -> None:
     elif kind == "B":
         if not isinstance(inner, _BLOB):
             _wrong(f"{where}.B", inner, "bytes")
+        return isinstance(inner, str)
     elif kind in ("SS", "NS"):
         for index, member in enumerate(_list(f"{where}.{kind}", inner)):
             if not isinstance(member, str):
                 _wrong(f"{where}.{kind}[{index}]", member, "a string")
     elif kind == "BS":
-        for index, member in enumerate(_list(f"{where}.BS", inner)):
+        members = _list(f"{where}.BS", inner)
+        for index, member in enumerate(members):
             if not isinstance(member, _BLOB):
                 _wrong(f"{where}.BS[{index}]", member, "bytes")
+        return any(isinstance(member, str) for member in members)
     elif kind == "M":
-        item(f"{where}.M", inner)
+        return item(f"{where}.M", inner)
     elif kind == "L":
+        text = False
         for index, member in enumerate(_list(f"{where}.L", inner)):
-            attribute_value(f"{where}.L[{index}]", member)
+            text = attribute_value(f"{where}.L[{index}]", member) or text
+        return text
     else:
         raise ParamValidationError(
             f"{where} has unknown attribute value type {kind!r}; "
             "valid types are S, N, B, SS, NS, BS, M, L, NULL, BOOL"
         )
+    return False
 
 
-def _transact(actions: Any) -> None:
+def _transact(actions: Any) -> bool:
+    text = False
     for index, action in enumerate(_list("TransactItems", actions)):
         where = f"TransactItems[{index}]"
         if not isinstance(action, Mapping) or len(action) != 1:
@@ -182,17 +201,19 @@ def _transact(actions: Any) -> None:
         for name in _ITEM_MAPS:
             values = body.get(name)
             if values is not None:
-                item(f"{where}.{kind}.{name}", values)
+                text = item(f"{where}.{kind}.{name}", values) or text
+    return text
 
 
-def _requests(requests: Any) -> None:
+def _requests(requests: Any) -> bool:
     if not isinstance(requests, Mapping):
         _wrong("RequestItems", requests, "a dict of table names")
+    text = False
     for table, request in requests.items():
         where = f"RequestItems.{table}"
         if isinstance(request, Mapping):  # batch_get_item
             for index, key in enumerate(_list(f"{where}.Keys", request.get("Keys"))):
-                item(f"{where}.Keys[{index}]", key)
+                text = item(f"{where}.Keys[{index}]", key) or text
             continue
         for index, write in enumerate(_list(where, request)):  # batch_write_item
             if not isinstance(write, Mapping):
@@ -200,11 +221,13 @@ def _requests(requests: Any) -> None:
             put = write.get("PutRequest")
             delete = write.get("DeleteRequest")
             if isinstance(put, Mapping) and "Item" in put:
-                item(f"{where}[{index}].PutRequest.Item", put["Item"])
+                text = item(f"{where}[{index}].PutRequest.Item", put["Item"]) or text
             elif isinstance(delete, Mapping) and "Key" in delete:
-                item(f"{where}[{index}].DeleteRequest.Key", delete["Key"])
+                key = delete["Key"]
+                text = item(f"{where}[{index}].DeleteRequest.Key", key) or text
             else:
                 _wrong(f"{where}[{index}]", write, "a PutRequest or DeleteRequest")
+    return text
 
 
 def _list(where: str, value: Any) -> list[Any] | tuple[Any, ...]:

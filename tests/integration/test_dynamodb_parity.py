@@ -219,6 +219,52 @@ def test_moto_only_operations_match_boto3(moto: Server) -> None:
     assert cancelled[1]["CancellationReasons"][0]["Code"] == "ConditionalCheckFailed"
 
 
+def _text_blob_item(pk: str, sk: int) -> dict[str, Any]:
+    return {
+        "pk": {"S": pk},
+        "sk": {"N": str(sk)},
+        "b": {"B": "abcd"},
+        "u": {"B": "h\u00e9 \u2603"},
+        "bs": {"BS": ["abcd", b"raw", "\u00e9"]},
+        "m": {"M": {"x": {"B": "in a map"}, "l": {"L": [{"B": "in a list"}]}}},
+    }
+
+
+def test_str_binary_values_are_text_as_in_boto3(pair: Pair) -> None:
+    # boto3 sends a str B (or BS member) as its UTF-8 bytes; so must we,
+    # in items, expression values, batch writes and transactions alike
+    name = pair.table
+    pair.boto.put_item(TableName=name, Item=_text_blob_item("boto3", 1))
+    pair.ours.put_item(TableName=name, Item=_text_blob_item("ours", 1))
+    for client, pk in ((pair.boto, "boto3"), (pair.ours, "ours")):
+        client.batch_write_item(
+            RequestItems={name: [{"PutRequest": {"Item": _text_blob_item(pk, 2)}}]}
+        )
+        client.update_item(
+            TableName=name,
+            Key={"pk": {"S": pk}, "sk": {"N": "1"}},
+            UpdateExpression="SET v = :v",
+            ExpressionAttributeValues={":v": {"B": "set by update"}},
+        )
+
+    for sk in (1, 2):
+        read = {
+            pk: pair.boto.get_item(
+                TableName=name, Key={"pk": {"S": pk}, "sk": {"N": str(sk)}}
+            )["Item"]
+            for pk in ("boto3", "ours")
+        }
+        for found in read.values():
+            found.pop("pk")
+        assert read["ours"] == read["boto3"]
+        assert read["ours"]["b"] == {"B": b"abcd"}
+    mine = pair.ours.get_item(
+        TableName=name, Key={"pk": {"S": "ours"}, "sk": {"N": "1"}}
+    )
+    assert mine["Item"]["u"] == {"B": "h\u00e9 \u2603".encode()}
+    assert mine["Item"]["v"] == {"B": b"set by update"}
+
+
 def test_list_tables_matches_boto3(pair: Pair) -> None:
     pair.same("list_tables")
     pair.same("list_tables", Limit=1)

@@ -7,6 +7,8 @@ and name the parameter.
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 import boto3
@@ -56,6 +58,10 @@ BAD = [
         "PutRequest.Item.pk.S",
     ),
     ("execute_statement", {"Statement": ""}, "Statement"),
+    ("get_item", {"TableName": "tbl", "Key": None}, "Key"),
+    ("get_item", {"TableName": None, "Key": KEY}, "TableName"),
+    ("put_item", {"TableName": "tbl", "Item": None}, "Item"),
+    ("transact_write_items", {"TransactItems": None}, "TransactItems"),
 ]
 IDS = [f"{method}-{index}" for index, (method, _, _) in enumerate(BAD)]
 
@@ -97,6 +103,8 @@ STRICTER = [
     ("get_item", {"TableName": 5, "Key": KEY}, "TableName"),
     ("batch_get_item", {"RequestItems": {}}, "RequestItems"),
     ("list_tables", {"Limit": True}, "Limit"),
+    # boto3 fails here with a jmespath TypeError in endpoint resolution
+    ("batch_write_item", {"RequestItems": None}, "RequestItems"),
 ]
 
 
@@ -130,3 +138,68 @@ GOOD = {
 def test_every_attribute_type_is_accepted(client: Any, fake: Fake) -> None:
     client.put_item(TableName="tbl", Item=GOOD, ReturnValues="NONE")
     assert fake.calls[0][1]["Item"]["S"] == {"S": "x"}
+
+
+TEXT_BLOBS = {
+    "B": {"B": "abcd"},
+    "unicode": {"B": "h\u00e9 \u2603"},
+    "BS": {"BS": ["abcd", b"raw", "\u00e9"]},
+    "nested": {"M": {"x": {"B": "in a map"}, "l": {"L": [{"B": "in a list"}]}}},
+}
+
+
+def boto3_body(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body boto3 would send, caught before it leaves the process."""
+    client = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="SECRET",
+    )
+    sent: list[dict[str, Any]] = []
+
+    def capture(request: Any, **_: Any) -> Any:
+        sent.append(json.loads(request.body))
+        raise _Caught()
+
+    client.meta.events.register("before-send", capture)
+    with pytest.raises(_Caught):
+        getattr(client, method)(**params)
+    return sent[0]
+
+
+class _Caught(Exception):
+    pass
+
+
+@pytest.mark.parametrize("value", list(TEXT_BLOBS.values()), ids=list(TEXT_BLOBS))
+def test_str_binary_values_go_as_boto3_sends_them(
+    client: Any, fake: Fake, value: dict[str, Any]
+) -> None:
+    item = {"pk": {"S": "a"}, "v": value}
+    params = {"TableName": "tbl", "Item": item}
+    legacy = {
+        "TableName": "tbl",
+        "Key": KEY,
+        "AttributeUpdates": {"v": {"Value": value, "Action": "PUT"}},
+    }
+    writes = {"RequestItems": {"tbl": [{"PutRequest": {"Item": item}}]}}
+    before = copy.deepcopy(item)
+
+    client.put_item(**params)
+    client.update_item(**legacy)
+    client.batch_write_item(**writes)
+
+    assert fake.calls[0][1] == boto3_body("put_item", params)
+    assert fake.calls[1][1] == boto3_body("update_item", legacy)
+    assert fake.calls[2][1] == boto3_body("batch_write_item", writes)
+    assert item == before  # the caller's parameters are not rewritten
+
+
+def test_str_binary_value_that_is_not_unicode_is_refused(
+    client: Any, fake: Fake
+) -> None:
+    with pytest.raises(ParamValidationError, match="binary"):
+        client.put_item(TableName="tbl", Item={"pk": {"B": "\ud800"}})
+    assert fake.calls == []
