@@ -197,13 +197,29 @@ def _fail(message: str) -> int:
     return 1
 
 
+# what the signer sets itself: one given here would be silently replaced
+_SIGNER_SETS = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
+
+
 def _headers(raw: list[str]) -> list[tuple[str, str]]:
+    from .signer import _NOT_IN_NAME, _controlled
+
     headers = []
     for number, item in enumerate(raw, 1):
+        # values are never quoted in a message: a header may hold a token
         name, colon, value = item.partition(":")
-        if not colon or not name.strip() or name != name.strip():
-            # not quoted: a header may hold a token
+        if not colon or not name or not _NOT_IN_NAME.isdisjoint(name):
             raise UsageError(f"header number {number} must look like 'Name: value'")
+        if _controlled(name):
+            raise UsageError(f"header number {number} has a control character")
+        if _controlled(value):
+            raise UsageError(
+                f"header number {number} ({name}) has a control character in its value"
+            )
+        if name.lower() in _SIGNER_SETS:
+            raise UsageError(
+                f"header number {number} ({name}) is set by the signer: leave it out"
+            )
         headers.append((name, value.strip()))
     return headers
 

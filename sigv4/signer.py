@@ -193,6 +193,14 @@ def _host(prefix: str) -> str:
 
 
 _NOT_IN_NAME = frozenset(" \t\r\n:")
+# RFC 9110 5.5: a field value holds visible characters, space and tab; the
+# ASCII controls (CR, LF and NUL among them) and DEL cannot travel as given
+_CONTROLS = frozenset([chr(c) for c in range(32) if c != 9] + ["\x7f"])
+
+
+def _controlled(text: str) -> bool:
+    # isprintable() is True for most text and fast; only then look closer
+    return not text.isprintable() and not _CONTROLS.isdisjoint(text)
 
 
 def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
@@ -203,10 +211,13 @@ def _header_list(headers: Headers | None) -> list[tuple[str, str]]:
     pairs = headers.items() if hasattr(headers, "items") else headers
     result = []
     for name, value in pairs:
-        if not name or not _NOT_IN_NAME.isdisjoint(name):
+        if not name or not _NOT_IN_NAME.isdisjoint(name) or _controlled(name):
             raise MalformedHeaderError(f"header name {name!r} is not a valid token")
-        if "\n" in value or "\r" in value:
-            value = " ".join(value.split())
+        if _controlled(value):
+            # refused, not folded: folding would sign and send another value
+            raise MalformedHeaderError(
+                f"the {name} header value holds a control character"
+            )
         result.append((name, value))
     return result
 

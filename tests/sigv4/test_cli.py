@@ -616,3 +616,41 @@ def test_send_dot_segments_go_literally_and_show_in_verbose(
     assert status == 0
     assert Echo.seen[0][1] == "/b/a/./c/../d?x=1"
     assert "> GET /b/a/./c/../d?x=1" in err
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"X-A: {TOKEN}\r\nInjected: 1",
+        f"X-A: {TOKEN}\nInjected: 1",
+        f"X-A: {TOKEN}\x01",
+        f"X-A: {TOKEN}\x00",
+        f"X-A: {TOKEN}\x7f",
+    ],
+    ids=["crlf", "lf", "soh", "nul", "del"],
+)
+def test_send_header_with_control_characters_is_refused_not_echoed(
+    echo: str, header: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(["send", f"{echo}/x", *LOCAL_SCOPE, "-H", header], capsys)
+
+    one_line_error(status, out, err)
+    assert "X-A" in err and "header number 1" in err
+    assert TOKEN not in err and "Injected" not in err
+    assert Echo.seen == []
+
+
+@pytest.mark.parametrize(
+    "name", ["Authorization", "X-Amz-Security-Token", "X-Amz-Date", "x-amz-date"]
+)
+@pytest.mark.parametrize("command", ["send", "canonical"])
+def test_send_header_the_signer_sets_is_refused_not_echoed(
+    echo: str, command: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [command, f"{echo}/x", *LOCAL_SCOPE, "-H", f"{name}: {TOKEN}"]
+
+    status, out, err = run(argv, capsys)
+
+    one_line_error(status, out, err)
+    assert name in err and TOKEN not in err
+    assert Echo.seen == []

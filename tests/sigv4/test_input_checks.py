@@ -131,3 +131,56 @@ def test_presign_keeps_other_amz_parameters() -> None:
         ).add_auth(request)
     theirs = request.url.rpartition("X-Amz-Signature=")[2]
     assert ours.signature == theirs
+
+
+# -- header values that cannot travel as given (issue 2) -----------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\r\nInjected: 1", "a\nb", "a\rb", "a\x00b", "a\x01b", "a\x0bb", "a\x7fb"],
+    ids=["crlf", "lf", "cr", "nul", "soh", "vt", "del"],
+)
+@pytest.mark.parametrize("how", ["sign", "presign"])
+def test_signer_refuses_control_characters_naming_the_header(
+    how: str, value: str
+) -> None:
+    # RFC 9110 5.5: a field value is visible characters, space and tab only;
+    # folding would sign and send something other than what was asked
+    signer = sigv4.sign if how == "sign" else sigv4.presign
+    with pytest.raises(sigv4.errors.MalformedHeaderError, match="X-Amz-Meta-A") as c:
+        signer(
+            "PUT",
+            URL,
+            {"X-Amz-Meta-A": f"{TOKEN}{value}"},
+            credentials=sigv4.Credentials(KEY_ID, SECRET),
+            region="us-east-1",
+            service="s3",
+        )
+    assert TOKEN not in str(c.value) and TOKEN not in repr(c.value)
+
+
+@pytest.mark.parametrize("value", ["a\tb", "caf\u00e9", "a\u2028b", "  padded  "])
+def test_signer_accepts_tab_and_non_ascii_text(value: str) -> None:
+    signed = sigv4.sign(
+        "PUT",
+        URL,
+        {"X-Amz-Meta-A": value},
+        credentials=sigv4.Credentials(KEY_ID, SECRET),
+        region="us-east-1",
+        service="s3",
+    )
+    assert ("X-Amz-Meta-A", value) in signed.headers
+
+
+@pytest.mark.parametrize("name", ["X-A\x00", "X\x01A", "X-A\x7f"])
+def test_signer_refuses_control_characters_in_names(name: str) -> None:
+    with pytest.raises(sigv4.errors.MalformedHeaderError, match="header name"):
+        sigv4.sign(
+            "GET",
+            URL,
+            {name: "v"},
+            credentials=sigv4.Credentials(KEY_ID, SECRET),
+            region="us-east-1",
+            service="s3",
+        )

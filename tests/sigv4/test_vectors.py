@@ -32,7 +32,9 @@ def parse_request(text: str) -> tuple[str, str, list[tuple[str, str]], bytes]:
             continue
         if line[:1] in (" ", "\t") and headers:
             name, value = headers[-1]
-            headers[-1] = (name, f"{value}\n{line}")
+            # an obs-fold: a recipient replaces it with a space before use
+            # (RFC 9112 5.2), and the signer refuses a value holding a newline
+            headers[-1] = (name, value + " " + line.lstrip(" \t"))
         else:
             name, _, value = line.partition(":")
             headers.append((name, value))
