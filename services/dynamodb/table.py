@@ -422,13 +422,19 @@ class BatchWriter:
 
     def put_item(self, Item: dict[str, Any]) -> None:
         """Queue a put of `Item`."""
-        self._buffer.add(_put(Item))
+        self._buffer.add(self._checked(_put(Item)))
         self._flush_full()
 
     def delete_item(self, Key: dict[str, Any]) -> None:
         """Queue a delete of `Key`."""
-        self._buffer.add(_delete(Key))
+        self._buffer.add(self._checked(_delete(Key)))
         self._flush_full()
+
+    def _checked(self, request: dict[str, Any]) -> dict[str, Any]:
+        # marshalled now, so a bad value (a float, say) raises here and is
+        # never buffered: it cannot sink the good items sent with it
+        _wire(request, self._table.floats)
+        return request
 
     def _flush_full(self) -> None:
         if len(self._buffer.requests) >= WRITE_BATCH:
@@ -618,13 +624,18 @@ class AsyncBatchWriter:
 
     async def put_item(self, Item: dict[str, Any]) -> None:
         """Queue a put of `Item`."""
-        self._buffer.add(_put(Item))
+        self._buffer.add(self._checked(_put(Item)))
         await self._flush_full()
 
     async def delete_item(self, Key: dict[str, Any]) -> None:
         """Queue a delete of `Key`."""
-        self._buffer.add(_delete(Key))
+        self._buffer.add(self._checked(_delete(Key)))
         await self._flush_full()
+
+    def _checked(self, request: dict[str, Any]) -> dict[str, Any]:
+        # as BatchWriter: a bad item raises on adding, never at flush
+        _wire(request, self._table.floats)
+        return request
 
     async def _flush_full(self) -> None:
         if len(self._buffer.requests) >= WRITE_BATCH:

@@ -16,7 +16,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from services.dynamodb.conditions import Attr, Key, Set
-from services.dynamodb.errors import UnprocessedItemsError
+from services.dynamodb.errors import UnprocessedItemsError, UnsupportedTypeError
 from services.dynamodb.table import AsyncTable, Table
 
 from .conftest import Fake, answer, failure
@@ -187,6 +187,52 @@ def test_batch_writer_writes_every_item_exactly_once(table: Table, fake: Fake) -
     assert store.writes == {f"k{n}": 1 for n in range(60)}
     assert store.items["k59"] == {"pk": {"S": "k59"}, "n": {"N": "59"}}
     assert len(fake.sleeps) > 5 and all(0 <= s <= 5 for s in fake.sleeps)
+
+
+def test_batch_writer_refuses_a_bad_item_on_adding_and_keeps_the_rest(
+    table: Table, fake: Fake
+) -> None:
+    store = Store(per_call=25)
+    fake.handler = store
+
+    # boto3's serializer refuses a float; ours must too, on put_item itself
+    with pytest.raises(TypeError):
+        boto_ser.serialize(1.5)
+    with (
+        pytest.raises(UnsupportedTypeError, match="float"),
+        table.batch_writer() as writer,
+    ):
+        writer.put_item(Item={"pk": "g1"})
+        with pytest.raises(UnsupportedTypeError, match="float"):
+            writer.put_item(Item={"pk": "bad", "x": 1.5})
+        writer.delete_item(Key={"pk": "g0"})
+        writer.put_item(Item={"pk": "g2"})
+        writer.delete_item(Key={"pk": 2.5})  # uncaught: leaves the block
+
+    assert store.writes == {"g1": 1, "g0": 1, "g2": 1}
+    assert "bad" not in store.items
+    sent = [r for _, params in fake.calls for r in params["RequestItems"]["tbl"]]
+    assert {"DeleteRequest": {"Key": {"pk": {"S": "g0"}}}} in sent
+    assert len(sent) == 3
+
+
+@pytest.mark.anyio
+async def test_async_batch_writer_refuses_a_bad_item_on_adding(
+    aclient: Any, fake: Fake
+) -> None:
+    store = Store(per_call=25)
+    fake.handler = store
+    table = AsyncTable(aclient, "tbl")
+
+    async with table.batch_writer() as writer:
+        await writer.put_item(Item={"pk": "g1"})
+        with pytest.raises(UnsupportedTypeError, match="float"):
+            await writer.put_item(Item={"pk": "bad", "x": 1.5})
+        with pytest.raises(UnsupportedTypeError, match="float"):
+            await writer.delete_item(Key={"pk": 2.5})
+        await writer.put_item(Item={"pk": "g2"})
+
+    assert store.writes == {"g1": 1, "g2": 1}
 
 
 def test_batch_writer_dedupes_by_key_when_asked(table: Table, fake: Fake) -> None:
