@@ -85,7 +85,10 @@ def _config(
             "use PageSize, MaxItems, StartingToken"
         )
     if config.get("PageSize") is not None:
-        params["Limit"] = config["PageSize"]
+        params["Limit"] = config_int("PageSize", config["PageSize"])
+    max_items = config.get("MaxItems")
+    if max_items is not None:
+        max_items = config_int("MaxItems", max_items)
     skip = 0
     if config.get("StartingToken") is not None:
         start = decode_token(config["StartingToken"])
@@ -93,7 +96,17 @@ def _config(
         if set(start) - {spec.input_token}:
             raise ParamValidationError(f"StartingToken is not a {spec.operation} token")
         params.update((k, v) for k, v in start.items() if v is not None)
-    return params, config.get("MaxItems"), skip
+    return params, max_items, skip
+
+
+def config_int(name: str, value: Any) -> int:
+    """A PaginationConfig number: as boto3, anything `int()` takes."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ParamValidationError(
+            f"PaginationConfig {name} must be an integer, not {value!r}"
+        ) from None
 
 
 # Resume tokens in boto3's form, so one written by either library resumes in

@@ -296,7 +296,12 @@ def timestamp(name: str, value: Any) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return _utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+        try:
+            return _dt.datetime.fromtimestamp(value, _dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise ParamValidationError(
+                f"{name} must be a time in years 1 to 9999, not {value!r}"
+            ) from None
     if isinstance(value, str):
         parsed = _parse_timestamp(value.strip())
         if parsed is not None:
@@ -342,15 +347,23 @@ def format_iso(value: _dt.datetime | str) -> str:
 
 
 _NOT_IN_HEADER = frozenset("\r\n\0")
+# what a header value may hold: printable ASCII and tab (RFC 9110's
+# field-vchar, SP and HTAB, without obs-text)
+_HEADER_TEXT = frozenset(map(chr, range(0x20, 0x7F))) | {"\t"}
 
 
 def _header_value(name: str, kind: str | None, value: Any) -> str:
     if kind is None:
         if not isinstance(value, str):
             raise ParamValidationError(f"{name} must be a string")
-        if not _NOT_IN_HEADER.isdisjoint(value):
-            # a header cannot carry them; the signer would fold them away
-            raise ParamValidationError(f"{name} must not contain CR, LF or NUL")
+        if not _HEADER_TEXT.issuperset(value):
+            # CR/LF would be folded away by the signer; control characters
+            # and non-ASCII text cannot travel in a header as given
+            raise ParamValidationError(
+                f"{name} must be printable ASCII: no CR, LF, NUL, other "
+                "control characters or non-ASCII text (it travels in an HTTP "
+                "header)"
+            )
         return value
     if kind == _INT:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -384,7 +397,37 @@ def _str(params: Mapping[str, Any], name: str) -> str:
         # an empty Key or Bucket would turn an object call into a bucket or
         # account call (delete_object would delete the bucket)
         raise ParamValidationError(f"{name} must not be empty (min length 1)")
+    _utf8(name, value)
     return value
+
+
+def _utf8(name: str, value: str) -> None:
+    # a lone surrogate has no UTF-8 form, so no URL or signature can hold it
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParamValidationError(
+            f"{name} is not valid Unicode text (it holds a lone surrogate)"
+        ) from None
+
+
+def bucket_name(bucket: str) -> str:
+    """`bucket` when it can stand in a URL path as one bucket, else
+    ParamValidationError.
+
+    Deliberately loose (legacy buckets and S3-compatible stores use names
+    outside today's 3 to 63 lower-case rule): refused are only names that
+    are empty, ``.`` or ``..`` (a path segment the server resolves away),
+    hold ``/`` or a control character.
+    """
+    if bucket in ("", ".", ".."):
+        raise ParamValidationError(f"Bucket {bucket!r} is not a bucket name")
+    if "/" in bucket or any(c < " " or c == "\x7f" for c in bucket):
+        raise ParamValidationError(
+            f"Bucket {bucket!r} is not a bucket name (no '/' or control characters)"
+        )
+    _utf8("Bucket", bucket)
+    return bucket
 
 
 def _int(name: str, value: Any, low: int | None = None) -> int:
@@ -440,9 +483,8 @@ def object_url(
     else:
         scheme, _, host = _config.service_endpoint("s3", region).partition("://")
     path = ""
-    if bucket:
-        if "/" in bucket or not bucket:
-            raise ParamValidationError(f"Bucket {bucket!r} is not a bucket name")
+    if bucket is not None:
+        bucket_name(bucket)
         style = settings.addressing_style
         safe = dns_compatible(bucket)
         virtual = safe and (
@@ -554,6 +596,7 @@ def _query(
         elif kind == _DATE:
             text = format_http_date(timestamp(name, value))
         elif isinstance(value, str):
+            _utf8(name, value)
             text = value
         else:
             raise ParamValidationError(
@@ -1161,10 +1204,15 @@ def parse_delete_objects(response: Response, ctx: Context) -> dict[str, Any]:
 def copy_source(value: Any) -> str:
     """The x-amz-copy-source header for a CopySource string or dict."""
     if isinstance(value, str) and value.strip("/"):
+        _utf8("CopySource", value)
         path, sep, text = value.partition("?versionId=")
         quoted = quote(path, safe="/-._~")
         return f"{quoted}?versionId={text}" if sep else quoted
     if isinstance(value, Mapping) and value.get("Bucket") and value.get("Key"):
+        if not isinstance(value["Bucket"], str) or not isinstance(value["Key"], str):
+            raise ParamValidationError("CopySource Bucket and Key must be strings")
+        bucket_name(value["Bucket"])
+        _utf8("CopySource.Key", value["Key"])
         quoted = quote(f"{value['Bucket']}/{value['Key']}", safe="/-._~")
         version = value.get("VersionId")
         return f"{quoted}?versionId={version}" if version else quoted

@@ -81,6 +81,16 @@ def decode_token(token: str, spec: PaginatorSpec) -> dict[str, Any]:
     return {spec.input_tokens[0]: token}
 
 
+def _config_int(name: str, value: Any) -> int:
+    # as boto3: anything int() takes
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ParamValidationError(
+            f"PaginationConfig {name} must be an integer, not {value!r}"
+        ) from None
+
+
 class _Plan:
     """Page-to-page state shared by the sync and async iterators."""
 
@@ -94,8 +104,10 @@ class _Plan:
             )
         self.spec = spec
         self.max_items: int | None = config.get("MaxItems")
+        if self.max_items is not None:
+            self.max_items = _config_int("MaxItems", self.max_items)
         if config.get("PageSize") is not None:
-            params[spec.limit_key] = config["PageSize"]
+            params[spec.limit_key] = _config_int("PageSize", config["PageSize"])
         self.skip = 0
         if config.get("StartingToken"):
             start = decode_token(config["StartingToken"], spec)

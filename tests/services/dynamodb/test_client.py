@@ -400,6 +400,40 @@ def test_paginator_full_result_and_page_size(client: Any, fake: Fake) -> None:
     assert all(params["Limit"] == 2 for _, params in fake.calls)
 
 
+def test_paginator_numbers_are_taken_as_boto3_takes_them(
+    client: Any, fake: Fake
+) -> None:
+    # botocore's paginator passes MaxItems and PageSize through int()
+    fake.handler = lambda op, params, request: answer(
+        {
+            "Items": [KEY, KEY],
+            "Count": 2,
+            "LastEvaluatedKey": {"pk": {"S": str(len(fake.calls))}},
+        }
+    )
+    config = {"MaxItems": "3", "PageSize": "2"}
+
+    pages = list(
+        client.get_paginator("scan").paginate(TableName="tbl", PaginationConfig=config)
+    )
+
+    assert [len(p["Items"]) for p in pages] == [2, 1]
+    assert all(params["Limit"] == 2 for _, params in fake.calls)
+
+
+@pytest.mark.parametrize("config", [{"MaxItems": "five"}, {"PageSize": [2]}])
+def test_paginator_numbers_that_are_not_numbers_are_refused(
+    client: Any, fake: Fake, config: dict[str, Any]
+) -> None:
+    with pytest.raises(ParamValidationError, match=next(iter(config))):
+        list(
+            client.get_paginator("query").paginate(
+                TableName="tbl", PaginationConfig=config
+            )
+        )
+    assert fake.calls == []
+
+
 def test_list_tables_paginator_follows_the_table_name(client: Any, fake: Fake) -> None:
     pages = [
         {"TableNames": ["aaa", "bbb"], "LastEvaluatedTableName": "bbb"},
