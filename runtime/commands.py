@@ -345,6 +345,9 @@ class Gateway:
                 close = not request.keeps_alive()
                 if close:
                     headers = [*headers, ("Connection", "close")]
+                elif request.version == "HTTP/1.0":
+                    # an HTTP/1.0 client closes unless told (RFC 9112 9.3)
+                    headers = [*headers, ("Connection", "keep-alive")]
                 write_response(writer, status, headers, body)
                 await writer.drain()
                 if close:

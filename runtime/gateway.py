@@ -85,7 +85,9 @@ log = logging.getLogger(__name__)
 # RFC 9110 5.1 and 5.5: a field name is a token; a value has no CR, LF or NUL
 # (a line break in one would start a header line of the handler's choosing)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_UNSAFE_VALUE = re.compile(r"[\r\n\x00]")
+# RFC 9110 5.5: no ASCII control but tab in a field value. U+0085 and U+2028
+# stay: sent as UTF-8 they hold no CR or LF byte, so no HTTP line breaks there
+_UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 # ---------------------------------------------------------------- requests
@@ -119,7 +121,8 @@ def http_to_event(
 
     raw_path, _, raw_query = target.partition("?")
     if not raw_path.startswith("/"):
-        raise BadRequest(f"request target must start with '/': {target!r}")
+        # not quoted: a target may carry a token
+        raise BadRequest("the request target must start with '/'")
     path = urllib.parse.unquote(raw_path)
     query = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
     request_id = request_id or str(uuid.uuid4())
@@ -455,7 +458,7 @@ def _header_value(value: object) -> str:
 def _safe_value(value: str) -> str:
     """`value` if it can go on the wire as one field value (sent as UTF-8)."""
     if _UNSAFE_VALUE.search(value):
-        raise MalformedResultError("a header value holds CR, LF or NUL")
+        raise MalformedResultError("a header value holds a control character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

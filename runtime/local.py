@@ -894,7 +894,37 @@ def _head_fields(lines: list[bytes]) -> tuple[str, str, str, list[tuple[str, str
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
         headers.append((name.decode("ascii"), text))
-    return parts[0].decode("ascii"), target, parts[2].decode("ascii"), headers
+    version = parts[2].decode("ascii")
+    if not target.startswith("/"):
+        target, headers = _absolute_form(target, headers)
+    # RFC 9112 3.2: one Host, and HTTP/1.1 must send it
+    hosts = sum(1 for name, _ in headers if name.lower() == "host")
+    if hosts > 1 or (hosts == 0 and version != "HTTP/1.0"):
+        raise BadRequest("the request must carry exactly one Host header")
+    return parts[0].decode("ascii"), target, version, headers
+
+
+def _absolute_form(
+    target: str, headers: list[tuple[str, str]]
+) -> tuple[str, list[tuple[str, str]]]:
+    """The origin-form target and headers of an absolute-form request.
+
+    RFC 9112 3.2.2: a server accepts `GET http://host/path`, takes the path
+    and replaces any Host header with the target's authority. Other forms
+    (`*`, `host:port`, other schemes) are refused, and the message never
+    quotes the target, which may carry a token.
+    """
+    scheme, sep, rest = target.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise BadRequest("the request target is neither a path nor an http URL")
+    cut = min([at for at in (rest.find("/"), rest.find("?")) if at >= 0] or [-1])
+    authority, path = (rest, "/") if cut < 0 else (rest[:cut], rest[cut:])
+    if not authority or "@" in authority:
+        raise BadRequest("the request target's URL has no host, or user information")
+    if not path.startswith("/"):
+        path = "/" + path
+    kept = [(name, value) for name, value in headers if name.lower() != "host"]
+    return path, [*kept, ("Host", authority)]
 
 
 def _framing(headers: list[tuple[str, str]]) -> int | None:

@@ -435,11 +435,18 @@ def test_result_to_http_rejects_unknown_versions() -> None:
         {"statusCode": 200, "headers": {"X A": "1"}},
         {"statusCode": 200, "headers": {"": "1"}},
         {"statusCode": 200, "headers": {"X-A": "\ud800"}},
+        {"statusCode": 200, "headers": {"X-A": "a\x0bb"}},
+        {"statusCode": 200, "headers": {"X-A": "a\x7fb"}},
+        {"statusCode": 200, "headers": {"X-A": "a\x1bb"}},
     ],
-    ids=["crlf", "lf", "cr", "nul", "name-crlf", "name-space", "name-empty", "lone"],
-)
+    ids=[
+        "crlf", "lf", "cr", "nul", "name-crlf", "name-space", "name-empty", "lone",
+        "vt", "del", "esc",
+    ],
+)  # fmt: skip
 def test_header_injection_is_a_malformed_result(version: str, result: Any) -> None:
-    # RFC 9110 5.5: a field value has no CR, LF or NUL; a name is a token
+    # RFC 9110 5.5: a field value is visible characters, space and tab (and
+    # obs-text); no ASCII control; a name is a token
     error = V1_ERROR if version == "1.0" else V2_ERROR
     assert result_to_http(result, version=version) == error
 
@@ -473,3 +480,12 @@ def test_lone_surrogate_body_is_a_malformed_result(version: str, error: Any) -> 
 def test_non_ascii_header_values_go_out_as_utf8() -> None:
     result = {"statusCode": 200, "headers": {"X-Name": "é€"}}
     assert ("X-Name", "é€") in result_to_http(result, version="2.0")[1]
+
+
+@pytest.mark.parametrize("value", ["a\tb", "caf\u00e9", "a\u0085b", "a\u2028b"])
+def test_tab_and_unicode_line_separators_stay_in_header_values(value: str) -> None:
+    # U+0085 and U+2028 go out as UTF-8 bytes (C2 85, E2 80 A8): neither
+    # holds CR or LF, so HTTP/1.1 framing cannot break on them
+    result = {"statusCode": 200, "headers": {"X-A": value}}
+    status, headers, _ = result_to_http(result, version="2.0")
+    assert status == 200 and ("X-A", value) in headers

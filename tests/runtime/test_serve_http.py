@@ -181,6 +181,8 @@ def test_serve_http_1_0_keep_alive_stays_open(gateway: Callable[..., int]) -> No
             answer = sock.recv(65536)
             assert status_of(answer) == 200
             assert b"Connection: close" not in answer
+            # an HTTP/1.0 client closes unless told otherwise (RFC 9112 9.3)
+            assert b"\r\nConnection: keep-alive\r\n" in answer
 
 
 def test_serve_slow_request_is_cut_off(gateway: Callable[..., int]) -> None:
@@ -236,7 +238,8 @@ def test_serve_latin1_header_value_is_kept_as_latin1(
     gateway: Callable[..., int],
 ) -> None:
     answer = raw(
-        gateway(), b"GET / HTTP/1.1\r\nX-Name: Zo\xeb\r\nConnection: close\r\n\r\n"
+        gateway(),
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Name: Zo\xeb\r\nConnection: close\r\n\r\n",
     )
     assert body_of(answer)["headers"]["x-name"] == "Zoë"
 
@@ -292,3 +295,64 @@ def test_serve_body_of_exactly_10_mb_is_served(gateway: Callable[..., int]) -> N
     answer = connection.getresponse()
     assert answer.status == 200
     assert json.loads(answer.read())["bodyLength"] > LIMIT  # base64
+
+
+# -- Host and the request target (RFC 9112 3.2) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+    ],
+    ids=["1.1-no-host", "1.1-two-hosts", "1.0-two-hosts"],
+)
+def test_serve_missing_or_repeated_host_is_400(
+    gateway: Callable[..., int], head: bytes
+) -> None:
+    answer = raw(gateway(), head)
+    assert status_of(answer) == 400
+    assert "Host" in body_of(answer)["message"]
+
+
+def test_serve_http_1_0_without_host_is_served(gateway: Callable[..., int]) -> None:
+    answer = raw(gateway(), b"GET /a HTTP/1.0\r\n\r\n")
+    assert status_of(answer) == 200
+
+
+def test_serve_absolute_form_target_uses_its_path_and_host(
+    gateway: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # RFC 9112 3.2.2: a server accepts absolute-form; its authority is the Host
+    head = b"GET http://api.example:8080/x/y?q=1 HTTP/1.1\r\nHost: other\r\n"
+    answer = raw(gateway(), head + b"Connection: close\r\n\r\n")
+
+    assert status_of(answer) == 200
+    seen = body_of(answer)
+    assert (seen["rawPath"], seen["query"]) == ("/x/y", {"q": "1"})
+    assert seen["headers"]["host"] == "api.example:8080"
+    err = capsys.readouterr().err
+    assert "GET /x/y 200" in err and "api.example" not in err
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"evil.example/x?X-Amz-Signature=secret1",
+        b"ftp://evil.example/x?X-Amz-Signature=secret1",
+        b"http:///x?X-Amz-Signature=secret1",
+        b"http://user:secret1@evil.example/x",
+    ],
+    ids=["no-slash", "other-scheme", "no-authority", "userinfo"],
+)
+def test_serve_other_targets_are_400_without_echo(
+    gateway: Callable[..., int], capsys: pytest.CaptureFixture[str], target: bytes
+) -> None:
+    answer = raw(gateway(), b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    assert status_of(answer) == 400
+    err = capsys.readouterr().err
+    for text in (answer.decode("latin-1"), err):
+        assert "secret1" not in text and "evil" not in text
