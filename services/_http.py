@@ -17,6 +17,7 @@ import functools
 import ssl
 import sys
 import threading
+from collections.abc import AsyncIterator
 from typing import Any
 
 if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
@@ -79,11 +80,63 @@ class _AsyncSchemeTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         scheme = request.url.scheme
         transport = self._by_scheme.get(scheme) or self._make(scheme)
+        _hold_to_length(request)
         return await transport.handle_async_request(request)
 
     async def aclose(self) -> None:
         for transport in list(self._by_scheme.values()):
             await transport.aclose()
+
+
+def _hold_to_length(request: httpx.Request) -> None:
+    """Make the body keep to the Content-Length sent, as `FastTransport` does.
+
+    A body in memory of another length is refused before anything is sent;
+    a streamed one is cut off before the chunk that would cross the length
+    (httpcore then closes the connection, its exchange unfinished).
+    """
+    from ._transport import declared_length
+
+    declared = declared_length(request)
+    stream = request.stream
+    if isinstance(stream, httpx.ByteStream):
+        size = len(b"".join(stream))
+        if declared is not None and size != declared:
+            raise httpx.LocalProtocolError(
+                f"the request body has {size} bytes but its Content-Length "
+                f"says {declared}: not sent"
+            )
+    elif declared is not None:
+        request.stream = _HeldStream(stream, declared)
+
+
+class _HeldStream(httpx.AsyncByteStream):
+    """An async body that gives exactly `declared` bytes or raises."""
+
+    def __init__(self, stream: Any, declared: int) -> None:
+        self._stream = stream
+        self._declared = declared
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        sent = 0
+        async for chunk in self._stream:
+            sent += len(chunk)
+            if sent > self._declared:
+                raise httpx.LocalProtocolError(
+                    "the request body gave more bytes than its Content-Length "
+                    f"of {self._declared}"
+                )
+            yield chunk
+        if sent != self._declared:
+            raise httpx.LocalProtocolError(
+                f"the request body gave {sent} bytes, fewer than its "
+                f"Content-Length of {self._declared}"
+            )
+
+    async def aclose(self) -> None:
+        close = getattr(self._stream, "aclose", None)
+        if close is not None:
+            await close()
 
 
 class _NoCookies(httpx.Cookies):

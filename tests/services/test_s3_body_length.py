@@ -271,3 +271,40 @@ def test_transport_streams_never_past_content_length_and_drops_the_connection(
     sent_body = bytes(server.raw[0]).split(b"PUT /bkt/p", 1)[1].split(b"\r\n\r\n", 1)
     # at most the declared bytes went out, never one past them
     assert content[:length].startswith(sent_body[1])
+
+
+class _AsyncReader:
+    """An async file-like body that cannot seek."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        return self._data.read(size)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "body",
+    [b"abc" + SMUGGLED, _AsyncReader(b"abc" + SMUGGLED), _AsyncReader(b"ab")],
+    ids=["bytes", "stream long", "stream short"],
+)
+async def test_async_s3_body_of_another_length_than_content_length_is_refused(
+    server: RecordingServer, body: Any
+) -> None:
+    client = services.async_client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=server.url,
+        config=services.Config(retry_base=0.0),
+        **KEYS,
+    )
+    async with client:
+        with pytest.raises(ParamValidationError, match="ContentLength"):
+            await client.put_object(Bucket="bkt", Key="p", Body=body, ContentLength=3)
+        head = await client.head_object(Bucket="bkt", Key="other")
+        assert head["ETag"] == '"x"'
+    server.settle()
+
+    assert server.requests == [b"HEAD /bkt/other HTTP/1.1"]
+    assert b"DELETE" not in b"".join(server.raw)
