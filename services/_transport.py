@@ -415,13 +415,16 @@ def declared_length(request: httpx.Request) -> int | None:
     No Content-Length and no chunked Transfer-Encoding announces an empty
     body. A Content-Length that is not one non-negative integer is refused.
     """
-    headers = request.headers
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return None
-    values = headers.get_list("content-length")
+    values: list[bytes] = []
+    for name, value in request.headers.raw:
+        lower = name.lower()
+        if lower == b"content-length":
+            values.append(value)
+        elif lower == b"transfer-encoding" and b"chunked" in value.lower():
+            return None
     if not values:
         return 0
-    if len(values) != 1 or not values[0].isdigit() or not values[0].isascii():
+    if len(values) != 1 or not values[0].strip().isdigit():
         raise httpx.LocalProtocolError(
             f"a request Content-Length that is not a length: {values!r}"
         )
