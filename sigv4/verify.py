@@ -165,15 +165,26 @@ def _date_header_stamp(value: str | None) -> str:
     return _s.amz_date(moment.replace(tzinfo=moment.tzinfo or _dt.timezone.utc))
 
 
-def _query_claim(params: dict[str, str]) -> _Claim:
-    for name in (
-        "X-Amz-Credential",
-        "X-Amz-Date",
-        "X-Amz-Expires",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Signature",
-    ):
-        if name not in params:
+_QUERY_FIELDS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+)
+# checked below (the algorithm) or only when the key has a token
+_QUERY_OPTIONAL = frozenset({"X-Amz-Algorithm", "X-Amz-Security-Token"})
+
+
+def _query_claim(pairs: list[tuple[str, str]]) -> _Claim:
+    params = dict(pairs)
+    names = [name for name, _ in pairs]
+    for name in _QUERY_FIELDS:
+        if names.count(name) > 1:
+            raise MalformedAuthError(f"the presigned request has more than one {name}")
+        if name not in params and name not in _QUERY_OPTIONAL:
             raise MalformedAuthError(f"the presigned request has no {name}")
     if params.get("X-Amz-Algorithm") != _s.ALGORITHM:
         raise MalformedAuthError(f"X-Amz-Algorithm must be {_s.ALGORITHM}")
@@ -443,7 +454,7 @@ def verify(
     if auth is not None:
         claim = _header_claim(auth, given)
     elif any(name == "X-Amz-Signature" for name, _ in pairs):
-        claim = _query_claim(dict(pairs))
+        claim = _query_claim(pairs)
         pairs = [(n, v) for n, v in pairs if n != "X-Amz-Signature"]
     else:
         raise MissingAuthError("the request carries no SigV4 signature")

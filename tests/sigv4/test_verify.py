@@ -664,3 +664,23 @@ def test_verify_rejects_huge_max_skew(max_skew: Any) -> None:
 
     with pytest.raises(errors.InvalidSkewError, match="max_skew"):
         verify(signed.method, signed.url, signed.headers, b"meow", max_skew=max_skew)
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Amz-Signature", "X-Amz-Expires", "X-Amz-Date", "X-Amz-Credential"]
+)
+def test_verify_rejects_repeated_presign_parameter(name: str) -> None:
+    url = presigned_get(60).url
+    value = dict(parse_qsl(urlsplit(url).query))[name]
+
+    with pytest.raises(errors.MalformedAuthError, match=name) as caught:
+        verify("GET", f"{url}&{name}={quote(value, safe='')}", {}, b"")
+    assert_clean(caught.value)
+
+
+def test_verify_header_with_control_character_is_malformed_auth() -> None:
+    signed = signed_s3()
+    headers = [*signed.headers, ("X-Custom", "a\x01b")]
+
+    with pytest.raises(errors.MalformedAuthError, match="X-Custom"):
+        verify("PUT", signed.url, headers, b"meow")
