@@ -84,16 +84,17 @@ class _Base:
             f"this {self.model.name} client is closed; build a new one"
         )
 
-    def _setup(
+    def __init__(
         self,
         *,
-        region_name: str | None,
-        endpoint_url: str | None,
-        aws_access_key_id: str | None,
-        aws_secret_access_key: str | None,
-        aws_session_token: str | None,
-        config: _config.Config | None,
-    ) -> tuple[Context, Credentialer]:
+        region_name: str | None = None,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        config: _config.Config | None = None,
+        _transport: Any = None,
+    ) -> None:
         env = _config.environ()
         name = self.model.name
         region = _config.resolve_region(region_name, config, env)
@@ -112,7 +113,11 @@ class _Base:
         creds = credentialer(
             aws_access_key_id, aws_secret_access_key, aws_session_token, env
         )
-        return Context(self.model, settings), creds
+        self._connect(Context(self.model, settings), creds, _transport)
+
+    def _connect(self, ctx: Context, creds: Credentialer, transport: Any) -> None:
+        """Build the executor and its connection pool (sync or async)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return (
@@ -123,28 +128,12 @@ class _Base:
 class SyncClient(_Base):
     """A sync client: one httpx.Client, closed by `close()` or `with`."""
 
-    def __init__(
-        self,
-        *,
-        region_name: str | None = None,
-        endpoint_url: str | None = None,
-        aws_access_key_id: str | None = None,
-        aws_secret_access_key: str | None = None,
-        aws_session_token: str | None = None,
-        config: _config.Config | None = None,
-        _transport: Any = None,
-    ) -> None:
-        ctx, creds = self._setup(
-            region_name=region_name,
-            endpoint_url=endpoint_url,
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-            config=config,
-        )
+    _executor: SyncExecutor
+
+    def _connect(self, ctx: Context, creds: Credentialer, transport: Any) -> None:
         from . import _http  # httpx loads with the first client that needs it
 
-        http = _http.sync_client(ctx.settings, transport=_transport)
+        http = _http.sync_client(ctx.settings, transport=transport)
         self._executor = SyncExecutor(ctx, creds, http)
 
     def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
@@ -172,28 +161,12 @@ class SyncClient(_Base):
 class AsyncClient(_Base):
     """An async client: one httpx.AsyncClient, closed by `close()` or `async with`."""
 
-    def __init__(
-        self,
-        *,
-        region_name: str | None = None,
-        endpoint_url: str | None = None,
-        aws_access_key_id: str | None = None,
-        aws_secret_access_key: str | None = None,
-        aws_session_token: str | None = None,
-        config: _config.Config | None = None,
-        _transport: Any = None,
-    ) -> None:
-        ctx, creds = self._setup(
-            region_name=region_name,
-            endpoint_url=endpoint_url,
-            aws_access_key_id=aws_access_key_id,
-            aws_secret_access_key=aws_secret_access_key,
-            aws_session_token=aws_session_token,
-            config=config,
-        )
+    _executor: AsyncExecutor
+
+    def _connect(self, ctx: Context, creds: Credentialer, transport: Any) -> None:
         from . import _http
 
-        http = _http.async_client(ctx.settings, transport=_transport)
+        http = _http.async_client(ctx.settings, transport=transport)
         self._executor = AsyncExecutor(ctx, creds, http)
 
     async def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
