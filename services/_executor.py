@@ -471,6 +471,43 @@ class _Loop:
     def error_for(self, response: Response, op: Operation) -> ClientError:
         return self.service.error(response, op.name)
 
+    def _resend(
+        self,
+        op: Operation,
+        params: dict[str, Any],
+        request: Request,
+        response: Response,
+        error: ClientError,
+        fixed: set[str],
+    ) -> Request | None:
+        """The request to send again at once, free of retry cost, or None.
+
+        Each at most once a call: a clock-skew error whose response taught the
+        offset (the same request, signed again), and a bucket that answered
+        from another region (built again for it, the region remembered).
+        """
+        if (
+            "skew" not in fixed
+            and is_skew_error(error)
+            and request.rewind()
+            and self.learn_skew(response)
+        ):
+            fixed.add("skew")
+            return request
+        region = self.service.redirect_region(response, error)
+        if (
+            region
+            and "region" not in fixed
+            and request.bucket
+            and region != (request.region or self.ctx.region)
+            and request.rewind()
+        ):
+            fixed.add("region")
+            self.ctx.bucket_regions[request.bucket] = region
+            log.debug("bucket %s is in %s: resending", request.bucket, region)
+            return op.build(params, self.ctx)
+        return None
+
     def learn_skew(self, response: Response) -> bool:
         offset = learned_offset(response)
         if offset is None:
@@ -571,7 +608,7 @@ class SyncExecutor(_Loop):
         """Send a built request with the retry loop and parse its response."""
         attempts = 0
         taken = 0
-        skew_fixed = redirected = False
+        fixed: set[str] = set()  # "skew", "region": each fixed once a call
         while True:
             attempts += 1
             try:
@@ -591,23 +628,9 @@ class SyncExecutor(_Loop):
             except ClientError as error:
                 if response.raw is not None:
                     response.raw.close()
-                if not skew_fixed and is_skew_error(error) and request.rewind():
-                    skew_fixed = self.learn_skew(response)
-                    if skew_fixed:
-                        attempts -= 1
-                        continue
-                region = self.service.redirect_region(response, error)
-                if (
-                    region
-                    and not redirected
-                    and request.bucket
-                    and region != (request.region or self.ctx.region)
-                    and request.rewind()
-                ):
-                    redirected = True
-                    self.ctx.bucket_regions[request.bucket] = region
-                    log.debug("bucket %s is in %s: resending", request.bucket, region)
-                    request = op.build(params, self.ctx)
+                again = self._resend(op, params, request, response, error, fixed)
+                if again is not None:
+                    request = again
                     attempts -= 1
                     continue
                 if not _retry.is_retryable(error.code, error.status_code):
@@ -710,7 +733,7 @@ class AsyncExecutor(_Loop):
         """Send a built request with the retry loop and parse its response."""
         attempts = 0
         taken = 0
-        skew_fixed = redirected = False
+        fixed: set[str] = set()  # "skew", "region": each fixed once a call
         while True:
             attempts += 1
             try:
@@ -730,23 +753,9 @@ class AsyncExecutor(_Loop):
             except ClientError as error:
                 if response.raw is not None:
                     await response.raw.aclose()
-                if not skew_fixed and is_skew_error(error) and request.rewind():
-                    skew_fixed = self.learn_skew(response)
-                    if skew_fixed:
-                        attempts -= 1
-                        continue
-                region = self.service.redirect_region(response, error)
-                if (
-                    region
-                    and not redirected
-                    and request.bucket
-                    and region != (request.region or self.ctx.region)
-                    and request.rewind()
-                ):
-                    redirected = True
-                    self.ctx.bucket_regions[request.bucket] = region
-                    log.debug("bucket %s is in %s: resending", request.bucket, region)
-                    request = op.build(params, self.ctx)
+                again = self._resend(op, params, request, response, error, fixed)
+                if again is not None:
+                    request = again
                     attempts -= 1
                     continue
                 if not _retry.is_retryable(error.code, error.status_code):
