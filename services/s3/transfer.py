@@ -31,13 +31,14 @@ pull work in `_in_threads`, tasks in `_in_tasks`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import logging
 import os
 import stat
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import IO, TYPE_CHECKING, Any
 
@@ -784,6 +785,22 @@ def download_fileobj(
     _download(client, Bucket, Key, _Sink(Fileobj), ExtraArgs, Callback, Config)
 
 
+@contextlib.contextmanager
+def _aside(filename: str | os.PathLike[str]) -> Iterator[_Sink]:
+    """A sink on a file beside `filename`: moved into place if all went well,
+    removed otherwise, so an existing file is never left half written."""
+    final = os.fspath(filename)
+    temp = _temp_name(final)
+    try:
+        with open(temp, "wb", buffering=0) as fileobj:
+            yield _Sink(fileobj, own_fd=True)
+        os.replace(temp, final)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+
+
 def download_file(
     client: S3Client,
     Bucket: str,
@@ -794,17 +811,8 @@ def download_file(
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object to a file: written aside, then moved into place."""
-    filename = os.fspath(Filename)
-    temp = _temp_name(filename)
-    try:
-        with open(temp, "wb", buffering=0) as fileobj:
-            sink = _Sink(fileobj, own_fd=True)
-            _download(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
-        os.replace(temp, filename)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
+    with _aside(Filename) as sink:
+        _download(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
 
 
 # -- async ---------------------------------------------------------------------
@@ -1020,14 +1028,5 @@ async def adownload_file(
     Config: TransferConfig | None = None,
 ) -> None:
     """Download an object to a file: written aside, then moved into place."""
-    filename = os.fspath(Filename)
-    temp = _temp_name(filename)
-    try:
-        with open(temp, "wb", buffering=0) as fileobj:
-            sink = _Sink(fileobj, own_fd=True)
-            await _adownload(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
-        os.replace(temp, filename)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
+    with _aside(Filename) as sink:
+        await _adownload(client, Bucket, Key, sink, ExtraArgs, Callback, Config)
