@@ -133,8 +133,8 @@ class SyncClient(_Base):
     def _connect(self, ctx: Context, creds: Credentialer, transport: Any) -> None:
         from . import _http  # httpx loads with the first client that needs it
 
-        http = _http.sync_client(ctx.settings, transport=transport)
-        self._executor = SyncExecutor(ctx, creds, http)
+        http, direct = _http.sync_client(ctx.settings, transport)
+        self._executor = SyncExecutor(ctx, creds, http, direct=direct)
 
     def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
         if self._closed:
@@ -166,8 +166,8 @@ class AsyncClient(_Base):
     def _connect(self, ctx: Context, creds: Credentialer, transport: Any) -> None:
         from . import _http
 
-        http = _http.async_client(ctx.settings, transport=transport)
-        self._executor = AsyncExecutor(ctx, creds, http)
+        http, direct = _http.async_client(ctx.settings, transport)
+        self._executor = AsyncExecutor(ctx, creds, http, direct=direct)
 
     async def _call(self, op: Operation, params: dict[str, Any]) -> dict[str, Any]:
         if self._closed:

@@ -587,9 +587,12 @@ class SyncExecutor(_Loop):
         http: httpx.Client,
         quota: _retry.RetryQuota | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        direct: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(ctx, credentials, quota)
         self.http = http
+        self.direct = direct  # see services._http.direct
         self.sleep = sleep
 
     def close(self) -> None:
@@ -660,7 +663,10 @@ class SyncExecutor(_Loop):
             self.http.timeout.as_dict(),
         )
         try:
-            raw = self.http.send(http_request, stream=True)
+            if self.direct is not None:
+                raw = self.direct.handle_request(http_request)
+            else:
+                raw = self.http.send(http_request, stream=True)
         except httpx.LocalProtocolError as exc:
             raise _body_length_error(exc) from exc
         except httpx.TransportError as exc:
@@ -704,9 +710,12 @@ class AsyncExecutor(_Loop):
         http: httpx.AsyncClient,
         quota: _retry.RetryQuota | None = None,
         sleep: Callable[[float], Any] | None = None,
+        *,
+        direct: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(ctx, credentials, quota)
         self.http = http
+        self.direct = direct
         self.sleep = sleep
 
     async def close(self) -> None:
@@ -787,7 +796,10 @@ class AsyncExecutor(_Loop):
             self.http.timeout.as_dict(),
         )
         try:
-            raw = await self.http.send(http_request, stream=True)
+            if self.direct is not None:
+                raw = await self.direct.handle_async_request(http_request)
+            else:
+                raw = await self.http.send(http_request, stream=True)
         except httpx.LocalProtocolError as exc:
             raise _body_length_error(exc) from exc
         except httpx.TransportError as exc:

@@ -18,7 +18,7 @@ import ssl
 import sys
 import threading
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
     # httpx imports its command-line client when click, rich and pygments are
@@ -43,6 +43,7 @@ __all__ = [
     "unlink",
 ]
 
+_T = TypeVar("_T")
 _TLS: ssl.SSLContext | None = None
 _TLS_LOCK = threading.Lock()
 HEADERS = {"User-Agent": "lambdalite/0.1", "Accept-Encoding": "identity"}
@@ -292,31 +293,49 @@ def _async_proxy_mounts(
     return mounts
 
 
-def sync_client(settings: Resolved, **extra: Any) -> httpx.Client:
-    """The httpx.Client (one connection pool) for a sync service client."""
-    transport = extra.pop("transport", None)
+def sync_client(
+    settings: Resolved, transport: httpx.BaseTransport | None = None
+) -> tuple[httpx.Client, httpx.BaseTransport | None]:
+    """The httpx.Client (one connection pool) for a sync service client, and
+    the transport its requests may go to directly (see `direct`)."""
     if transport is None:
         from ._transport import FastTransport
 
         transport = FastTransport(max_keepalive=settings.max_pool_connections)
-    return _Client(
+    mounts = _proxy_mounts(settings)
+    client = _Client(
         transport=transport,
-        mounts=_proxy_mounts(settings),
+        mounts=mounts,
         timeout=_timeout(settings),
         headers=HEADERS,
         follow_redirects=False,
-        **extra,
     )
+    return client, direct(transport, mounts)
 
 
-def async_client(settings: Resolved, **extra: Any) -> httpx.AsyncClient:
-    """The httpx.AsyncClient (one connection pool) for an async service client."""
-    transport = extra.pop("transport", None) or _AsyncSchemeTransport(_limits(settings))
-    return _AsyncClient(
+def async_client(
+    settings: Resolved, transport: httpx.AsyncBaseTransport | None = None
+) -> tuple[httpx.AsyncClient, httpx.AsyncBaseTransport | None]:
+    """The async twin of `sync_client`."""
+    transport = transport or _AsyncSchemeTransport(_limits(settings))
+    mounts = _async_proxy_mounts(settings)
+    client = _AsyncClient(
         transport=transport,
-        mounts=_async_proxy_mounts(settings),
+        mounts=mounts,
         timeout=_timeout(settings),
         headers=HEADERS,
         follow_redirects=False,
-        **extra,
     )
+    return client, direct(transport, mounts)
+
+
+def direct(transport: _T, mounts: dict[str, Any]) -> _T | None:
+    """The transport an executor may hand its requests to, skipping the client.
+
+    What `httpx.Client.send` adds around its transport is all switched off for
+    these clients (auth, cookies, redirects, event hooks), yet it costs about
+    a tenth of a small DynamoDB call. With no proxy mounted every request goes
+    to the one transport, so the executors call it through httpx's transport
+    API (`handle_request`); with proxies, `send` picks the transport per URL.
+    """
+    return None if mounts else transport

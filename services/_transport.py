@@ -290,21 +290,20 @@ class FastTransport(httpx.BaseTransport):
             raise httpx.UnsupportedProtocol(f"unsupported scheme {scheme!r}")
         key = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
         timeouts: dict[str, Any] = request.extensions.get("timeout", {})
-        declared = declared_length(request)
+        message, declared = _request_head(request)
         body = _memory_body(request)
         if body is not None and declared is not None and len(body) != declared:
             raise httpx.LocalProtocolError(
                 f"the request body has {len(body)} bytes but its Content-Length "
                 f"says {declared}: not sent"
             )
-        message = _request_head(request)
         if body:
             message += body
 
         conn = self._acquire(key)
         if conn is not None:
             try:
-                head = self._exchange(conn, request, message, body)
+                head = self._exchange(conn, request, message, body, declared)
             except _Stale as stale:
                 if body is None:
                     raise httpx.RemoteProtocolError(
@@ -314,7 +313,7 @@ class FastTransport(httpx.BaseTransport):
         if conn is None:
             conn = self._open(key, timeouts)
             try:
-                head = self._exchange(conn, request, message, body)
+                head = self._exchange(conn, request, message, body, declared)
             except _Stale as stale:
                 raise httpx.RemoteProtocolError(
                     "the server closed the connection without answering"
@@ -333,13 +332,14 @@ class FastTransport(httpx.BaseTransport):
         request: httpx.Request,
         message: bytes,
         body: bytes | None,
+        declared: int | None,
     ) -> _Head:
         """Send the request and read the answer's head; the connection is closed
         on any failure."""
         try:
             conn.sock.sendall(message)
             if body is None:
-                self._send_stream(conn.sock, request, declared_length(request))
+                self._send_stream(conn.sock, request, declared)
             return _Head(conn.reader, request.method.encode("ascii"))
         except _RESET as exc:
             conn.close()
@@ -396,17 +396,28 @@ def _failure(exc: OSError) -> httpx.TransportError:
     return httpx.ReadError(str(exc) or type(exc).__name__)
 
 
-def _request_head(request: httpx.Request) -> bytes:
-    """Request line and headers, as httpx validated and encoded them."""
+def _request_head(request: httpx.Request) -> tuple[bytes, int | None]:
+    """Request line and headers as httpx validated and encoded them, and the
+    body length they announce (see `declared_length`), in one pass."""
     url = request.url
     # httpx's "target" extension: a path httpx would have normalised
     target = request.extensions.get("target") or url.raw_path
     lines = [b"%b %b HTTP/1.1" % (request.method.encode("ascii"), target)]
-    lines.extend(b"%b: %b" % pair for pair in request.headers.raw)
-    if "host" not in request.headers:
+    host = chunked = False
+    lengths: list[bytes] = []
+    for name, value in request.headers.raw:
+        lines.append(b"%b: %b" % (name, value))
+        lower = name.lower()
+        if lower == b"host":
+            host = True
+        elif lower == b"content-length":
+            lengths.append(value)
+        elif lower == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not host:
         lines.append(b"Host: %b" % url.netloc)
     lines.append(b"\r\n")
-    return b"\r\n".join(lines)
+    return b"\r\n".join(lines), None if chunked else _length(lengths)
 
 
 def declared_length(request: httpx.Request) -> int | None:
@@ -415,13 +426,10 @@ def declared_length(request: httpx.Request) -> int | None:
     No Content-Length and no chunked Transfer-Encoding announces an empty
     body. A Content-Length that is not one non-negative integer is refused.
     """
-    values: list[bytes] = []
-    for name, value in request.headers.raw:
-        lower = name.lower()
-        if lower == b"content-length":
-            values.append(value)
-        elif lower == b"transfer-encoding" and b"chunked" in value.lower():
-            return None
+    return _request_head(request)[1]
+
+
+def _length(values: list[bytes]) -> int:
     if not values:
         return 0
     if len(values) != 1 or not values[0].strip().isdigit():

@@ -11,10 +11,12 @@ import httpx
 import pytest
 import respx
 
+import services
 from services import ClientError
 from services.errors import EndpointConnectionError, ReadTimeoutError
+from services.s3.client import S3Client
 
-from .conftest import async_s3_client, s3_client
+from .conftest import KEYS, async_s3_client, s3_client
 
 URL = "https://bucket.s3.amazonaws.com/key"
 OK = {"ETag": '"5d41402abc4b2a76b9719d911017c592"'}
@@ -89,7 +91,6 @@ def _broken_stream() -> Iterator[bytes]:
 
 
 def test_connection_reset_mid_body_is_retried() -> None:
-    router = respx.MockRouter()
     calls = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -102,8 +103,13 @@ def test_connection_reset_mid_body_is_retried() -> None:
             b"<IsTruncated>false</IsTruncated></ListBucketResult>",
         )
 
-    client = s3_client(router)
-    client._executor.http._transport = httpx.MockTransport(handler)
+    # a transport of its own: respx would read the broken body itself
+    client = S3Client(
+        region_name="us-east-1",
+        config=services.Config(retry_base=0.0),
+        _transport=httpx.MockTransport(handler),
+        **KEYS,
+    )
     result = client.list_objects_v2(Bucket="bucket")
     assert len(calls) == 2
     assert result["Name"] == "bucket"
