@@ -678,14 +678,16 @@ class SyncExecutor(_Loop):
             body = b""
         else:
             keep = None
+            # the stream itself: the bytes as sent, not decoded by httpx
+            # (DynamoDB's CRC32 covers those); closed as a stream, since the
+            # response object is dropped here
+            stream: httpx.SyncByteStream = raw.stream  # type: ignore[assignment]
             try:
-                # the stream itself: the bytes as sent, not decoded by httpx
-                # (DynamoDB's CRC32 covers those)
-                body = b"".join(raw.stream)  # type: ignore[arg-type]
+                body = b"".join(stream)
             except httpx.TransportError as exc:
                 raise _transport_error(exc, url) from exc
             finally:
-                raw.close()
+                stream.close()
                 unlink(raw)
             body = self.service.received(received, body)
         log.debug("%s %s -> %s", op.name, request.method, status)
