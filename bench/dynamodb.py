@@ -196,6 +196,9 @@ COLD = {
     ),
 }
 COLD_CALL = "assert c.get_item(TableName='t', Key={'pk': {'S': 'user#1'}})['Item']\n"
+# Importing httpx alone, the way services imports it (no client, no call): the
+# floor under lambdalite's cold-start memory while httpx is its HTTP client.
+FLOOR = ("httpx import alone", "import services._http\n")
 
 
 # Peak memory comes from wait4's ru_maxrss, which on Linux also counts the
@@ -228,9 +231,15 @@ def cold_start(url: str, runs: int) -> dict[str, dict[str, float]]:
     # of each writes what is missing even where PYTHONDONTWRITEBYTECODE is set.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     jobs = [
-        (name, template.format(url=url, region=REGION) + COLD_CALL)
+        job
         for _ in range(runs + 1)
-        for name, template in COLD.items()  # alternate, so drift hits both
+        for job in [  # alternate, so drift hits each alike
+            *(
+                (name, template.format(url=url, region=REGION) + COLD_CALL)
+                for name, template in COLD.items()
+            ),
+            FLOOR,
+        ]
     ]
     driver = subprocess.run(
         [sys.executable, "-c", DRIVER, json.dumps(jobs)],
@@ -241,9 +250,9 @@ def cold_start(url: str, runs: int) -> dict[str, dict[str, float]]:
         timeout=300,
     )
     samples: dict[str, dict[str, list[float]]] = {
-        name: {"seconds": [], "mib": []} for name in COLD
+        name: {"seconds": [], "mib": []} for name in [*COLD, FLOOR[0]]
     }
-    for name, seconds, mib in json.loads(driver.stdout)[len(COLD) :]:
+    for name, seconds, mib in json.loads(driver.stdout)[len(COLD) + 1 :]:
         samples[name]["seconds"].append(seconds)
         samples[name]["mib"].append(mib)
     return {
@@ -300,6 +309,7 @@ def main() -> None:
         "cold_start_time_ratio": cold["lambdalite"]["seconds"]
         / cold["boto3"]["seconds"],
         "cold_start_memory_ratio": cold["lambdalite"]["mib"] / cold["boto3"]["mib"],
+        "httpx_import_memory_ratio": cold[FLOOR[0]]["mib"] / cold["boto3"]["mib"],
         "get_item_calls_ratio": rates["get_lambdalite"] / rates["get_boto3"],
         "put_item_calls_ratio": rates["put_lambdalite"] / rates["put_boto3"],
     }
@@ -335,6 +345,14 @@ def main() -> None:
             cold["boto3"]["mib"],
             ratios["cold_start_memory_ratio"],
             "<= 0.5",
+        ),
+        (
+            "  of which importing httpx alone",
+            "MiB",
+            cold[FLOOR[0]]["mib"],
+            cold["boto3"]["mib"],
+            ratios["httpx_import_memory_ratio"],
+            "(floor)",
         ),
         (
             "get_item calls",
