@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from hashlib import sha256
@@ -173,6 +174,17 @@ def host_header(url: str) -> str:
     return _host(_split_url(url)[0])
 
 
+@functools.lru_cache(maxsize=256)
+def _url_parts(url: str, s3: bool, normalize: bool) -> tuple[str, str, str, str]:
+    """The part before the path, the query, the canonical URI and the canonical
+    query string of a URL. A client signs the same few URLs over and over
+    (a DynamoDB client always the one), so they are worked out once."""
+    prefix, path, query = _split_url(url)
+    uri = _c.canonical_uri(path, s3=s3, normalize=normalize)
+    return prefix, query, uri, _c.canonical_query_string(query)
+
+
+@functools.lru_cache(maxsize=64)
 def _host(prefix: str) -> str:
     """The Host header for the part of a URL before its path."""
     scheme, _, netloc = prefix.partition("://")
@@ -418,7 +430,7 @@ def sign(
     method = method.upper()
     stamp = _stamp(_epoch(timestamp))
     s3 = is_s3(service)
-    prefix, path, query = _split_url(url)
+    prefix, query, uri, query_string = _url_parts(url, s3, normalize_path)
 
     # headers to sign, less those the signer sets
     given = []
@@ -453,8 +465,6 @@ def sign(
         added.append(("X-Amz-Content-SHA256", payload_hash))
 
     # canonical request
-    uri = _c.canonical_uri(path, s3=s3, normalize=normalize_path)
-    query_string = _c.canonical_query_string(query)
     every = given + added
     block, signed_names = _c.canonical_headers(every, unsigned=unsigned_headers)
     creq = _c.canonical_request(
