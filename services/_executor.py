@@ -164,8 +164,15 @@ class Headers(dict[str, str]):
 
 
 def headers_of(raw: httpx.Response) -> Headers:
-    """The response's headers, read once out of httpx's structure."""
-    return Headers(raw.headers.items())
+    """The response's headers: names in lower case, bytes read as ISO-8859-1
+    (as http.client, and so botocore, reads them), repeats joined by ", "."""
+    found: dict[str, str] = {}
+    for name, value in raw.headers.raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        before = found.get(key)
+        found[key] = text if before is None else f"{before}, {text}"
+    return Headers(found)
 
 
 class Response:
@@ -438,6 +445,9 @@ class _Loop:
         self.skew = _dt.timedelta(0)
         self.max_attempts = ctx.settings.max_attempts
         self.retry_base = ctx.settings.retry_base
+        from . import _http  # httpx loads with the first executor, not before
+
+        self.net = _http
 
     def sign(self, request: Request) -> tuple[str, list[tuple[str, str]]]:
         body = request.body if isinstance(request.body, bytes) else None
@@ -649,13 +659,11 @@ class SyncExecutor(_Loop):
             return result
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from ._http import httpx, unlink
-        from ._http import request as http_request_for
-
+        net = self.net
         url, headers = self.sign(request)
         # not build_request: that would merge client defaults into a new
         # header set on every call; ours are added here instead.
-        http_request = http_request_for(
+        http_request = net.request(
             request.method,
             url,
             headers + _DEFAULT_HEADERS,
@@ -667,9 +675,9 @@ class SyncExecutor(_Loop):
                 raw = self.direct.handle_request(http_request)
             else:
                 raw = self.http.send(http_request, stream=True)
-        except httpx.LocalProtocolError as exc:
+        except net.httpx.LocalProtocolError as exc:
             raise _body_length_error(exc) from exc
-        except httpx.TransportError as exc:
+        except net.httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code
         received = headers_of(raw)
@@ -684,11 +692,11 @@ class SyncExecutor(_Loop):
             stream: httpx.SyncByteStream = raw.stream  # type: ignore[assignment]
             try:
                 body = b"".join(stream)
-            except httpx.TransportError as exc:
+            except net.httpx.TransportError as exc:
                 raise _transport_error(exc, url) from exc
             finally:
                 stream.close()
-                unlink(raw)
+                net.unlink(raw)
             body = self.service.received(received, body)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(
@@ -782,15 +790,13 @@ class AsyncExecutor(_Loop):
             return result
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
-        from ._http import httpx, unlink
-        from ._http import request as http_request_for
-
+        net = self.net
         url, headers = self.sign(request)
         content = request.body
         if content is not None and not isinstance(content, bytes):
             read = getattr(content, "read", None)
             content = _afile_chunks(read) if read is not None else content
-        http_request = http_request_for(
+        http_request = net.request(
             request.method,
             url,
             headers + _DEFAULT_HEADERS,
@@ -802,9 +808,9 @@ class AsyncExecutor(_Loop):
                 raw = await self.direct.handle_async_request(http_request)
             else:
                 raw = await self.http.send(http_request, stream=True)
-        except httpx.LocalProtocolError as exc:
+        except net.httpx.LocalProtocolError as exc:
             raise _body_length_error(exc) from exc
-        except httpx.TransportError as exc:
+        except net.httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
         status = raw.status_code
         received = headers_of(raw)
@@ -816,11 +822,11 @@ class AsyncExecutor(_Loop):
             try:
                 stream = raw.stream
                 body = b"".join([c async for c in stream])  # type: ignore[union-attr]
-            except httpx.TransportError as exc:
+            except net.httpx.TransportError as exc:
                 raise _transport_error(exc, url) from exc
             finally:
                 await raw.aclose()
-                unlink(raw)
+                net.unlink(raw)
             body = self.service.received(received, body)
         log.debug("%s %s -> %s", op.name, request.method, status)
         return Response(

@@ -228,7 +228,10 @@ def request(
         return httpx.Request(
             method, _url(url), headers=headers, content=content, extensions=extensions
         )
-    if not any(name.lower() == "content-length" for name, _ in headers):
+    for name, _ in headers:
+        if name.lower() == "content-length":
+            break
+    else:
         if content is not None:
             headers = [*headers, ("Content-Length", str(len(content)))]
         elif method in _BODY_METHODS:
