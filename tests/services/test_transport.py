@@ -494,3 +494,25 @@ def test_a_status_line_without_reason_phrase_is_read(
     for _ in range(2):
         assert dynamodb.get_item(TableName="t", Key=KEY)["Item"] == ITEM["Item"]  # type: ignore[attr-defined]
     assert server.accepted == 1
+
+
+def test_header_bytes_are_read_as_botocore_reads_them(
+    serve: Callable[[Script], ScriptedServer],
+) -> None:
+    import boto3
+
+    # UTF-8 in a header value (httpx itself would decode it as UTF-8), and
+    # a header sent twice
+    extra = (
+        b"x-amz-meta-city: Z\xc3\xbcrich\r\n"
+        b'ETag: "abc"\r\n'
+        b"x-amz-meta-twice: one\r\n"
+        b"x-amz-meta-twice: two\r\n"
+    )
+    server = serve(lambda conn, n: conn.sendall(_ok(b"", extra)) or True)
+    ours = _client(server.url).head_object(Bucket="b", Key="k")  # type: ignore[attr-defined]
+    theirs = boto3.client(
+        "s3", region_name="us-east-1", endpoint_url=server.url, **KEYS
+    ).head_object(Bucket="b", Key="k")
+    assert ours["Metadata"] == theirs["Metadata"]
+    assert ours["Metadata"]["twice"] == "one, two"  # as botocore joins them
