@@ -43,6 +43,7 @@ from sigv4 import redact as _redact
 from . import retry as _retry
 from .errors import (
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     EndpointError,
@@ -581,8 +582,14 @@ def _transport_error(exc: Exception, url: str) -> EndpointError:
         return ReadTimeoutError(
             f"read timeout on endpoint URL: {base}", endpoint_url=base
         )
-    return EndpointConnectionError(
-        f"could not connect to the endpoint URL: {base} ({type(exc).__name__})",
+    if isinstance(exc, httpx.ConnectError):
+        return EndpointConnectionError(
+            f"could not connect to the endpoint URL: {base} ({exc})",
+            endpoint_url=base,
+        )
+    return ConnectionClosedError(
+        f"the connection to endpoint URL {base} broke before a complete answer "
+        f"came ({type(exc).__name__}: {exc})",
         endpoint_url=base,
     )
 

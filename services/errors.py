@@ -115,6 +115,10 @@ class EndpointConnectionError(EndpointError, ConnectionError):
     """Could not connect to the endpoint, or the connection broke."""
 
 
+class ConnectionClosedError(EndpointConnectionError):
+    """The connection broke before a complete answer came (reset, closed)."""
+
+
 class ConnectTimeoutError(EndpointConnectionError, TimeoutError):
     """Connecting took longer than the connect timeout."""
 

@@ -253,6 +253,14 @@ def error(response: Response, operation_name: str) -> ClientError:
             parsed = None
         if isinstance(parsed, dict):
             body = parsed
+        elif response.status >= 500 and response.body.strip().startswith(b"<html>"):
+            # a proxy's or load balancer's HTML page: its status says it all
+            body = {"message": _reason(response.status)}
+        else:
+            # not JSON: the text itself is the message, as botocore has it
+            body = {"message": response.body.decode("utf-8", "replace")}
+    elif response.status >= 500:
+        body = {"message": _reason(response.status)}
     kind = str(body.get("__type") or "")
     code = kind.rpartition("#")[2] or _status_code(response.status)
     message = body.get("message") or body.get("Message") or ""
@@ -268,6 +276,15 @@ def error(response: Response, operation_name: str) -> ClientError:
         if name in body:
             made.response[name] = body[name]
     return made
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def _status_code(status: int) -> str:

@@ -65,6 +65,12 @@ def _verdict(spec: WaiterSpec, outcome: dict[str, Any] | ClientError) -> bool | 
     return False
 
 
+def _error_reason(error: Any) -> str:
+    found = error.response.get("Error", {})
+    code = found.get("Code") or "Unknown"
+    return f"DescribeTable failed: ({code}) {found.get('Message') or 'no message'}"
+
+
 def _failure(spec: WaiterSpec, reason: str, last: Any) -> WaiterError:
     response = last.response if isinstance(last, ClientError) else last
     return WaiterError(spec.name, reason, response)
@@ -96,7 +102,7 @@ class Waiter:
             if verdict:
                 return
             if verdict is None:
-                raise _failure(self._spec, "DescribeTable failed", last) from last
+                raise _failure(self._spec, _error_reason(last), last) from last
             if attempt < attempts:
                 (self._sleep or time.sleep)(delay)
         raise _failure(self._spec, f"still waiting after {attempts} attempts", last)
@@ -131,7 +137,7 @@ class AsyncWaiter:
             if verdict:
                 return
             if verdict is None:
-                raise _failure(self._spec, "DescribeTable failed", last) from last
+                raise _failure(self._spec, _error_reason(last), last) from last
             if attempt < attempts:
                 await sleep(delay)
         raise _failure(self._spec, f"still waiting after {attempts} attempts", last)

@@ -21,7 +21,11 @@ import pytest
 
 import services
 from services.dynamodb.protocol import CRC32MismatchError
-from services.errors import EndpointConnectionError, ReadTimeoutError
+from services.errors import (
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 KEYS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "SECRET"}
 LIST = (
@@ -376,7 +380,9 @@ def test_a_server_that_closes_without_answering_gives_a_typed_error(
 ) -> None:
     server = serve(lambda conn, n: False)
     dynamodb = _dynamodb(server.url)
-    with pytest.raises(EndpointConnectionError):
+    # botocore's name for this case too: a ConnectionClosedError, not a failure
+    # to connect
+    with pytest.raises(ConnectionClosedError, match="broke before a complete answer"):
         dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
     assert server.requests == 3  # every attempt the retry policy allows
 

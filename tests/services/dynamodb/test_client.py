@@ -717,3 +717,43 @@ def test_unmodeled_errors_carry_no_extra_members(client: Any, fake: Fake) -> Non
         client.get_item(TableName="tbl", Key=KEY)
 
     assert set(caught.value.response) == {"Error", "ResponseMetadata"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b""),
+        (503, b"<html><body>Service Unavailable</body></html>"),
+        (502, b"  <html>bad gateway page"),
+        (500, b"plain text trouble"),
+        (400, b""),
+        (400, b"not json at all"),
+        (413, b"<html>too large</html>"),
+    ],
+)
+def test_error_answers_that_are_not_json_read_as_botocore_reads_them(
+    client: DynamoDBClient, fake: Fake, status: int, body: bytes
+) -> None:
+    from botocore.parsers import create_parser
+
+    fake.handler = lambda op, params, request: httpx.Response(status, content=body)
+    with pytest.raises(ClientError) as caught:
+        client.get_item(TableName="tbl", Key=KEY)
+
+    model = botocore.session.get_session().get_service_model("dynamodb")
+    expected = create_parser("json").parse(
+        {"status_code": status, "headers": {}, "body": body},
+        model.operation_model("GetItem").output_shape,
+    )["Error"]
+    assert caught.value.response["Error"]["Code"] == expected["Code"]
+    assert caught.value.response["Error"]["Message"] == expected["Message"]
+
+
+def test_a_waiter_that_meets_an_error_says_which(
+    client: DynamoDBClient, fake: Fake
+) -> None:
+    fake.handler = lambda op, params, request: failure(
+        "AccessDeniedException", "User is not authorized to perform DescribeTable"
+    )
+    with pytest.raises(WaiterError, match=r"AccessDeniedException.*not authorized"):
+        client.get_waiter("table_exists").wait(TableName="tbl")
