@@ -34,10 +34,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import NoEndpointError, ParamValidationError
+from .errors import InvalidEndpointError, NoEndpointError, ParamValidationError
 
 _ADDRESSING = ("auto", "virtual", "path")
 _CHECKSUM_WHEN = ("when_supported", "when_required")
+_INFINITY = float("inf")
 
 
 _RETRY_KEYS = ("mode", "max_attempts", "total_max_attempts")
@@ -66,6 +67,30 @@ def _retries(retries: Mapping[str, Any]) -> int | None:
             )
         return value if name == "total_max_attempts" else value + 1
     return None
+
+
+def _whole(name: str, value: object) -> None:
+    """Refuse anything but a whole number >= 1 (None means not given)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParamValidationError(f"{name} must be a whole number >= 1, not {value!r}")
+
+
+def _seconds(name: str, value: object, *, above_zero: bool) -> None:
+    """Refuse anything but a finite number of seconds (None means not given)."""
+    if value is None:
+        return
+    ok = False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low = value > 0 if above_zero else value >= 0
+        # NaN fails every comparison; infinity is refused as sockets refuse it
+        ok = low and value < _INFINITY
+    if not ok:
+        bound = "above 0" if above_zero else "of at least 0"
+        raise ParamValidationError(
+            f"{name} must be a finite number of seconds {bound}, not {value!r}"
+        )
 
 
 class Config:
@@ -126,12 +151,11 @@ class Config:
                 raise ParamValidationError(
                     f"{name} must be one of {_CHECKSUM_WHEN}, not {value!r}"
                 )
-        if max_attempts is not None and (
-            isinstance(max_attempts, bool)
-            or not isinstance(max_attempts, int)
-            or max_attempts < 1
-        ):
-            raise ParamValidationError("max_attempts must be a whole number >= 1")
+        _whole("max_attempts", max_attempts)
+        _whole("max_pool_connections", max_pool_connections)
+        _seconds("connect_timeout", connect_timeout, above_zero=True)
+        _seconds("read_timeout", read_timeout, above_zero=True)
+        _seconds("retry_base", retry_base, above_zero=False)
         self.region_name = region_name
         self.max_attempts = max_attempts
         self.connect_timeout = connect_timeout
@@ -166,6 +190,7 @@ class Resolved:
         "request_checksum_calculation",
         "response_checksum_validation",
         "retry_base",
+        "root_url",
         "service",
     )
 
@@ -184,6 +209,10 @@ class Resolved:
         self.service = service
         self.region = region
         self.endpoint_url = endpoint_url.rstrip("/")
+        # a request for the service's root ("/") goes where botocore sends it:
+        # to the endpoint's own path, if it has one, as written
+        has_path = "/" in endpoint_url.partition("://")[2]
+        self.root_url = endpoint_url if has_path else endpoint_url + "/"
         self.custom_endpoint = custom_endpoint
         self.max_attempts = (
             config.max_attempts or _env_int(env, "AWS_MAX_ATTEMPTS") or 3
@@ -276,23 +305,131 @@ def resolve_endpoint(
     endpoint_url: str | None,
     env: Mapping[str, str],
 ) -> tuple[str, bool]:
-    """The endpoint URL and whether it is custom (not the partition's)."""
-    if endpoint_url:
-        return _checked(endpoint_url), True
+    """The endpoint URL and whether it is custom (not the partition's).
+
+    An explicit `endpoint_url` is used or refused, never dropped: an empty one
+    is an error, not a quiet fall back to AWS. An empty AWS_ENDPOINT_URL* variable
+    counts as unset, as botocore reads it.
+    """
+    if endpoint_url is not None:
+        return checked_endpoint(endpoint_url, "endpoint_url"), True
     if env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
-        specific = env.get(f"AWS_ENDPOINT_URL_{service.upper()}")
-        general = env.get("AWS_ENDPOINT_URL")
-        if specific or general:
-            return _checked(specific or general or ""), True
+        for name in (f"AWS_ENDPOINT_URL_{service.upper()}", "AWS_ENDPOINT_URL"):
+            value = env.get(name)
+            if value:
+                return checked_endpoint(value, name), True
     return service_endpoint(service, region), False
 
 
-def _checked(url: str) -> str:
-    if not url.startswith(("http://", "https://")):
-        raise NoEndpointError(
-            f"endpoint URL {url!r} must start with http:// or https://"
+# RFC 3986 pchar without percent-escapes, and "/": what a path prefix may hold.
+# botocore re-escapes a "%" for S3 path-style but not elsewhere, so none here.
+_PATH_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/"
+)
+_LABEL_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+)
+
+
+def checked_endpoint(url: str, source: str) -> str:
+    """`url`, scheme lower-cased and a bare "/" path dropped, else an error.
+
+    The InvalidEndpointError names `source` (the argument or variable).
+
+    Accepted: http or https, a DNS name, IPv4 or bracketed IPv6 host, an
+    optional port and an optional path prefix. Refused: user info (it would
+    be sent as Basic auth instead of the signature), a query or fragment,
+    whitespace, control or non-ASCII characters, and percent-escapes.
+    """
+    if not url.strip():
+        raise InvalidEndpointError(
+            f"{source} is empty or only whitespace: give an http:// or https:// "
+            "URL, or leave it out for the service's AWS endpoint"
         )
-    return url.rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        # said without the URL: what precedes "@" may be a password
+        raise InvalidEndpointError(
+            f"{source} must not hold a user name or password (user info before "
+            "'@'); requests are signed with AWS credentials instead"
+        )
+    shown = "(not shown: it holds '@')" if "@" in url else repr(url)
+    for i, char in enumerate(url):
+        if char <= " " or char >= "\x7f":
+            raise InvalidEndpointError(
+                f"{source} {shown} holds a space, control or non-ASCII "
+                f"character at position {i}"
+            )
+    if not sep or scheme.lower() not in ("http", "https"):
+        raise InvalidEndpointError(
+            f"{source} {shown} must start with http:// or https://"
+        )
+    if "?" in tail or "#" in tail:
+        raise InvalidEndpointError(
+            f"{source} {shown} must not hold a query or fragment ('?' or '#')"
+        )
+    problem = _authority_problem(authority)
+    if problem:
+        raise InvalidEndpointError(f"{source} {shown} {problem}")
+    bad = sorted(set(tail).difference(_PATH_CHARS))
+    if bad:
+        raise InvalidEndpointError(
+            f"{source} {shown} has {bad[0]!r} in its path; a path prefix may "
+            "hold only letters, digits, '/' and -._~!$&'()*+,;=:@"
+        )
+    if not tail.strip("/"):
+        tail = ""  # a bare "/" is no path prefix; a prefix keeps its "/"
+    return f"{scheme.lower()}://{authority}{tail}"
+
+
+def _authority_problem(authority: str) -> str:
+    """What is wrong with a URL's host[:port], or "" if nothing."""
+    host, port = authority, ""
+    if authority.startswith("["):
+        close = authority.find("]")
+        host, port = authority[: close + 1], authority[close + 1 :]
+        if close < 0 or not _is_ipv6(host[1:-1]):
+            return "has a bracketed host that is not an IPv6 address"
+        if port and not port.startswith(":"):
+            return "has text after its IPv6 host"
+        port = port[1:]
+    elif ":" in authority:
+        host, _, port = authority.partition(":")
+    if not host:
+        return "has no host"
+    if not host.startswith("[") and not _is_dns_name(host):
+        return (
+            "has a host that is not a DNS name or IP address (letters, digits "
+            "and '-' in dot-separated labels)"
+        )
+    if ":" in authority[len(host) :] and not (
+        port.isdigit() and port.isascii() and 1 <= int(port) <= 65535
+    ):
+        return "has a port that is not a number from 1 to 65535"
+    return ""
+
+
+def _is_dns_name(host: str) -> bool:
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return len(host) <= 253 and all(
+        0 < len(label) <= 63
+        and label[0] != "-"
+        and label[-1] != "-"
+        and _LABEL_CHARS.issuperset(label)
+        for label in labels
+    )
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def environ() -> Mapping[str, str]:

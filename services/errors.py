@@ -333,3 +333,7 @@ def client_error(
     if metadata.get("HTTPStatusCode") is None:
         metadata["HTTPStatusCode"] = status_code
     return named_error(service, code)(response, operation_name)
+
+
+class InvalidEndpointError(NoEndpointError, ValueError):
+    """An endpoint URL that cannot be used as given (boto3 raises ValueError)."""

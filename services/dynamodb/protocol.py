@@ -118,7 +118,7 @@ def build(operation_name: str, params: dict[str, Any], ctx: Context) -> Request:
     """The one request shape of DynamoDB: POST / with the target header."""
     return Request(
         "POST",
-        ctx.endpoint_url + "/",
+        ctx.settings.root_url,
         {
             "Content-Type": CONTENT_TYPE,
             "X-Amz-Target": TARGET_PREFIX + operation_name,
