@@ -271,7 +271,7 @@ def resolve_region(
     region = region_name or (config.region_name if config else None)
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
-        return region
+        return _checked_region(region)
     try:
         import sigv4
 
@@ -282,7 +282,18 @@ def resolve_region(
         raise NoRegionError(
             "no region given: pass region_name or set AWS_REGION"
         ) from None
-    return str(found)
+    return _checked_region(str(found))
+
+
+def _checked_region(region: str) -> str:
+    # botocore's rule too: one DNS label, since the region goes into host names
+    # and into the signature's credential scope
+    if not _is_dns_name(region) or "." in region:
+        raise ParamValidationError(
+            f"region {region!r} is not a region name: 1 to 63 letters, digits "
+            "or '-', not starting or ending with '-'"
+        )
+    return region
 
 
 def _host_ok(region: str) -> bool:

@@ -484,3 +484,37 @@ def test_valid_config_values_reach_the_client() -> None:
         settings = client.meta.config
     assert (settings.connect_timeout, settings.read_timeout) == (1.5, 2.0)
     assert (settings.max_pool_connections, settings.retry_base) == (4, 0.0)
+
+
+@pytest.mark.parametrize(
+    "region", ["us east 1", "us-east-1/../x", "\u00fc", "-us", "us-", "a" * 64, "a.b"]
+)
+def test_region_refused_where_boto3_refuses_it(
+    region: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="region_name"):
+        _boto3_region(region)
+    with pytest.raises(ParamValidationError, match="is not a region name"):
+        services.client("dynamodb", endpoint_url=LOCAL, region_name=region)
+    config = services.Config(region_name=region)
+    with pytest.raises(ParamValidationError, match="is not a region name"):
+        services.client("s3", endpoint_url=LOCAL, config=config)
+    monkeypatch.setenv("AWS_REGION", region)
+    with pytest.raises(ParamValidationError, match="is not a region name"):
+        services.async_client("dynamodb", endpoint_url=LOCAL)
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "US-EAST-1", "local", "a" * 63])
+def test_region_accepted_where_boto3_accepts_it(region: str) -> None:
+    assert _boto3_region(region).meta.region_name == region
+    with DynamoDBClient(
+        region_name=region,
+        endpoint_url=LOCAL,
+        _transport=httpx.MockTransport(_refuse),
+        **KEYS,
+    ) as client:
+        assert client.meta.region_name == region
+
+
+def _boto3_region(region: str) -> Any:
+    return boto3.client("dynamodb", region_name=region, endpoint_url=LOCAL)
