@@ -26,6 +26,13 @@ then AWS_ENDPOINT_URL; else the service's endpoint in the region's partition
 from the partition is "custom": S3 then defaults to path-style addressing and
 sends checksums only where the API requires them, so S3-compatible stores
 (Swift, MinIO, moto) work untouched.
+
+Every value is checked when the Config or client is built, not when a call is
+made. An endpoint URL is http(s), a host, an optional port and an optional
+path prefix; anything else (user info, a query, whitespace) is refused with
+InvalidEndpointError, and an explicit empty `endpoint_url` is refused rather
+than read as "use AWS". An empty AWS_ENDPOINT_URL* variable is unset, as in
+botocore.
 """
 
 from __future__ import annotations
