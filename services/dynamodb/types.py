@@ -15,14 +15,22 @@ set of str / numbers / bytes           ``{"SS"|"NS"|"BS": [...]}``
 ``dict`` (any ``Mapping``)             ``{"M": {...}}``
 =====================================  ===========================
 
-Numbers come back as ``Decimal`` and binary as ``bytes``. Numbers are checked
-under DynamoDB's context (38 significant digits, exponents -128 to 126): a
-value that would need rounding is refused, never rounded.
+Numbers come back as ``Decimal`` and binary as ``bytes``. Numbers written are
+checked under DynamoDB's context (38 significant digits, exponents -128 to
+126): a value that would need rounding is refused, never rounded, as boto3
+does. Numbers read are more forgiving than boto3's: DynamoDB answers
+``1E+38`` as 39 digits, ``"100...0"``, which that context refuses because
+dropping the trailing zeros counts as rounding. Any number whose value fits
+exactly in 38 significant digits within DynamoDB's range (1E-130 to
+9.99...E+125) is read, as its shortest form (``Decimal("1E+38")``), so it can
+be written back; only a number that would lose digits, or is out of range, is
+refused.
 
 Where we are stricter than boto3, on purpose: an empty set is refused (boto3
 sends ``{"NS": []}``, which DynamoDB then refuses), ``-Infinity`` and ``-NaN``
 are refused like their positive forms, ``True`` and ``False`` do not count as
-numbers inside a number set, and map keys must be strings.
+numbers inside a number set, map keys must be strings, and a ``BOOL`` read
+back must hold a JSON boolean (boto3 hands back whatever it holds).
 
 Floats are refused unless asked for with ``floats=True``; then a float becomes
 the shortest decimal that reads back as the very same float (``0.1`` becomes
@@ -80,21 +88,25 @@ _INT_LIMIT = 10**38  # ints below this in magnitude are exact N values as they a
 
 def number_text(value: int | Decimal) -> str:
     """The ``N`` string for a number, refused if DynamoDB cannot hold it exactly."""
-    if type(value) is int:
-        text = str(value)
-        # up to 38 digits an int is exact and in range: skip the context
-        if len(text) <= 38 or (len(text) == 39 and text[0] == "-"):
-            return text
+    if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return str(value)  # up to 38 digits an int is exact and in range
     try:
         number = _create_decimal(value)
     except decimal.DecimalException as error:
         raise InvalidNumberError(
-            f"{value!r} cannot be stored exactly as a DynamoDB number "
+            f"{_shown(value)} cannot be stored exactly as a DynamoDB number "
             "(38 significant digits, magnitudes 1E-130 to 9.9E+125)"
         ) from error
     if not number.is_finite():
         raise InvalidNumberError(f"DynamoDB numbers are finite, not {value!r}")
     return str(number)
+
+
+def _shown(value: object) -> str:
+    # an int past 4300 digits has no str() (Python's limit): describe it
+    if isinstance(value, int) and value.bit_length() > 14_000:
+        return f"an integer of about {value.bit_length() * 30103 // 100000} digits"
+    return f"{value!r:.80}"
 
 
 def float_text(value: float) -> str:
@@ -120,9 +132,8 @@ def _str(value: str) -> AttributeValue:
 
 
 def _int(value: int) -> AttributeValue:
-    text = str(value)
-    if len(text) <= 38:
-        return {"N": text}
+    if -_INT_LIMIT < value < _INT_LIMIT:
+        return {"N": str(value)}
     return {"N": number_text(value)}
 
 
@@ -266,13 +277,13 @@ def serialize_item(item: Mapping[Any, Any], *, floats: bool = False) -> dict[str
     """A Python mapping as an item: ``{"name": {"S": "x"}, ...}``."""
     if floats:
         return _FloatSerializer().item(item)
+    if type(item) is not dict and not isinstance(item, Mapping):
+        raise _not_an_item(item)
     out = {}
     get = _SERIALIZERS.get
     for name, member in item.items():
-        if type(name) is not str:
-            raise UnsupportedTypeError(
-                f"attribute names are strings, not {type(name).__name__} ({name!r})"
-            )
+        if type(name) is not str and not isinstance(name, str):
+            raise _not_a_name(name)
         kind = type(member)
         if kind is str:
             out[name] = {"S": member}
@@ -306,21 +317,64 @@ class _FloatSerializer:
         return serialize(value)
 
     def item(self, item: Mapping[Any, Any]) -> dict[str, Any]:
+        if not isinstance(item, Mapping):
+            raise _not_an_item(item)
         out = {}
         for name, member in item.items():
-            if type(name) is not str:
-                raise UnsupportedTypeError(
-                    f"attribute names are strings, not {type(name).__name__}"
-                )
+            if not isinstance(name, str):
+                raise _not_a_name(name)
             out[name] = self.value(member)
         return out
 
 
+def _not_an_item(item: object) -> UnsupportedTypeError:
+    return UnsupportedTypeError(
+        "an item (or key) is a dict of attribute names to values, "
+        f"not {type(item).__name__}"
+    )
+
+
+def _not_a_name(name: object) -> UnsupportedTypeError:
+    return UnsupportedTypeError(
+        f"attribute names are strings, not {type(name).__name__} ({name!r:.40})"
+    )
+
+
 # deserialize
+
+# reads a number exactly, whatever its length: the same syntax as the
+# DynamoDB context, without its limits, for the slow path of `_n`
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation],
+)
 
 
 def _n(text: str) -> Decimal:
-    return _create_decimal(text)
+    """A number read back: exact, or refused; never rounded."""
+    try:
+        return _create_decimal(text)
+    except decimal.DecimalException:
+        pass
+    # the context refused it: often only for trailing zeros past 38 digits
+    # ("1E+38" comes back as 39 digits), which lose nothing when dropped; so
+    # read it without them, under the context or within DynamoDB's own limits
+    try:
+        number = _EXACT.create_decimal(text).normalize(_EXACT)
+    except decimal.DecimalException:
+        number = None
+    if number is not None and number.is_finite():
+        try:
+            return _create_decimal(number)
+        except decimal.DecimalException:
+            if _fits(number):
+                return number
+    raise InvalidNumberError(
+        f"{text!r:.60} is not a DynamoDB number (at most 38 significant digits, "
+        "magnitudes 1E-130 to 9.9E+125, finite)"
+    )
 
 
 def _same(value: Any) -> Any:
@@ -341,8 +395,29 @@ def _null_value(value: Any) -> None:
     return None
 
 
+def _fits(number: Decimal) -> bool:
+    # DynamoDB's limits, for a normalized number: 38 digits, 1E-130..9.9E+125
+    digits = len(number.as_tuple().digits)
+    return not number or (digits <= 38 and -130 <= number.adjusted() <= 125)
+
+
+def _bool_value(value: Any) -> bool:
+    if value is True or value is False:
+        return value
+    raise _not_bool(value)
+
+
+def _not_bool(value: Any) -> UnsupportedTypeError:
+    return UnsupportedTypeError(
+        f"a BOOL attribute value holds true or false, not {value!r:.40}"
+    )
+
+
 def _ns(values: list[str]) -> set[Decimal]:
-    return set(map(_create_decimal, values))
+    try:
+        return set(map(_create_decimal, values))
+    except decimal.DecimalException:
+        return set(map(_n, values))
 
 
 def _bs(values: list[Any]) -> set[bytes]:
@@ -358,7 +433,10 @@ def _l(values: list[AttributeValue]) -> list[Any]:
         if tag == "S":
             out.append(raw)
         elif tag == "N":
-            out.append(_create_decimal(raw))
+            try:
+                out.append(_create_decimal(raw))
+            except decimal.DecimalException:
+                out.append(_n(raw))
         elif tag == "M":
             out.append(_items(raw))
         else:
@@ -375,11 +453,16 @@ def _items(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
         if tag == "S":
             out[name] = raw
         elif tag == "N":
-            out[name] = _create_decimal(raw)
+            try:
+                out[name] = _create_decimal(raw)
+            except decimal.DecimalException:
+                out[name] = _n(raw)
         elif tag == "M":
             out[name] = _items(raw)
         elif tag == "BOOL":
-            out[name] = raw is True
+            if raw is not True and raw is not False:
+                raise _not_bool(raw)
+            out[name] = raw
         else:
             out[name] = table[tag](raw)
     return out
@@ -388,7 +471,7 @@ def _items(item: Mapping[str, AttributeValue]) -> dict[str, Any]:
 _DESERIALIZERS: dict[str, Callable[[Any], Any]] = {
     "S": _same,
     "N": _n,
-    "BOOL": bool,
+    "BOOL": _bool_value,
     "NULL": _null_value,
     "M": _items,
     "L": _l,
