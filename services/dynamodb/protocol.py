@@ -48,7 +48,7 @@ from ..errors import (
     ResponseParseError,
     client_error,
 )
-from .validate import check
+from .validate import check, unencodable
 
 TARGET_PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -110,6 +110,11 @@ def body_bytes(params: dict[str, Any]) -> bytes:
     """The JSON body for an operation's parameters, bytes as base64."""
     try:
         return _encoder.encode(params).encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate: name where it is
+        raise ParamValidationError(
+            f"{unencodable(params) or 'a parameter'} is not valid Unicode "
+            "(a lone surrogate), so it cannot be sent as UTF-8"
+        ) from error
     except ValueError as error:  # circular references
         raise ParamValidationError(str(error)) from error
 
@@ -294,7 +299,7 @@ def _status_code(status: int) -> str:
 
 def transact_token(params: dict[str, Any]) -> dict[str, Any]:
     """TransactWriteItems params with a ClientRequestToken (a uuid4) if absent."""
-    if params.get("ClientRequestToken"):
+    if "ClientRequestToken" in params:  # even "" or None: `check` refuses them
         return params
     import uuid
 

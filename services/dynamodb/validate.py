@@ -3,8 +3,11 @@
 The types, minimum lengths and attribute-value shapes come from the DynamoDB
 API reference (the same facts botocore's service model holds). Only what a
 caller commonly gets wrong is checked: top-level scalars by type, the lists and
-maps with a minimum length, and every attribute value in keys, items and
-expression values. Everything else is left to DynamoDB's ValidationException.
+maps with a minimum length, every attribute value in keys, items and
+expression values, and that every map key (attribute name, placeholder, table
+name) and every ``ExpressionAttributeNames`` value is a str: JSON would
+quietly turn ``None``, ``True`` or ``1.5`` into the names ``"null"``,
+``"true"`` and ``"1.5"``. Everything else is left to DynamoDB's ValidationException.
 The checks are plain type tests on a fast path that builds no strings (a few
 microseconds for a 20-attribute item); only a failure walks again to name the
 attribute path.
@@ -17,7 +20,7 @@ from typing import Any, NoReturn
 
 from ..errors import ParamValidationError
 
-__all__ = ["check"]
+__all__ = ["check", "unencodable"]
 
 # parameter -> python type, for scalars at the top level of any operation
 _BOOLS = frozenset({"ConsistentRead", "ScanIndexForward"})
@@ -61,6 +64,9 @@ _MIN = {
 }
 # parameters that are a map of attribute name -> attribute value
 _ITEM_MAPS = ("Key", "Item", "ExclusiveStartKey", "ExpressionAttributeValues")
+_NAMES = "ExpressionAttributeNames"
+# the legacy parameters: maps keyed by attribute name (their values unchecked)
+_LEGACY = ("AttributeUpdates", "Expected", "KeyConditions", "QueryFilter", "ScanFilter")
 _ACTIONS = ("Get", "Put", "Delete", "Update", "ConditionCheck")
 
 _SCALARS = {"S": str, "N": str, "BOOL": bool, "NULL": bool}
@@ -93,6 +99,13 @@ def check(params: Mapping[str, Any]) -> bool:
         values = params.get(name)
         if values is not None:
             text = item(name, values) or text
+    names = params.get(_NAMES)
+    if names is not None:
+        _names(_NAMES, names)
+    for name in _LEGACY:
+        values = params.get(name)
+        if values is not None:
+            _keys(name, values)
     transact = params.get("TransactItems")
     if transact is not None:
         text = _transact(transact) or text
@@ -115,7 +128,7 @@ def _valid(value: Any) -> bool:
         if kind == "S" or kind == "N":
             return type(inner) is str
         if kind == "M":
-            return type(inner) is dict and all(map(_valid, inner.values()))
+            return type(inner) is dict and _valid_map(inner)
         if kind == "L":
             return type(inner) is list and all(map(_valid, inner))
         if kind == "BOOL" or kind == "NULL":
@@ -127,18 +140,44 @@ def _valid(value: Any) -> bool:
     return False
 
 
+def _valid_map(values: dict[Any, Any]) -> bool:
+    for name, value in values.items():
+        if type(name) is not str or not _valid(value):
+            return False
+    return True
+
+
 def item(where: str, values: Any) -> bool:
     """Check a map of attribute names to attribute values; True: text blobs."""
-    if type(values) is dict and all(map(_valid, values.values())):
+    if type(values) is dict and _valid_map(values):
         return False
     if not isinstance(values, Mapping):
         _wrong(where, values, "a dict of attribute values")
     text = False
-    for name, value in values.items():
-        if not isinstance(name, str):
-            _wrong(f"{where} key {name!r}", name, "a string")
+    for name, value in _keys(where, values).items():
         text = attribute_value(f"{where}.{name}", value) or text
     return text
+
+
+def _keys(where: str, values: Any) -> Mapping[str, Any]:
+    # a map whose keys are names: each key a str, as DynamoDB's model has it
+    if not isinstance(values, Mapping):
+        _wrong(where, values, "a dict")
+    for name in values:
+        if not isinstance(name, str):
+            _wrong(f"{where} key {name!r:.40}", name, "a string")
+    return values
+
+
+def _names(where: str, names: Any) -> None:
+    # ExpressionAttributeNames: placeholder -> attribute name, both str
+    if type(names) is dict and all(
+        type(k) is str and type(v) is str for k, v in names.items()
+    ):
+        return
+    for placeholder, name in _keys(where, names).items():
+        if not isinstance(name, str):
+            _wrong(f"{where}.{placeholder}", name, "a string")
 
 
 def attribute_value(where: str, value: Any) -> bool:
@@ -202,20 +241,29 @@ def _transact(actions: Any) -> bool:
             values = body.get(name)
             if values is not None:
                 text = item(f"{where}.{kind}.{name}", values) or text
+        names = body.get(_NAMES)
+        if names is not None:
+            _names(f"{where}.{kind}.{_NAMES}", names)
     return text
 
 
 def _requests(requests: Any) -> bool:
-    if not isinstance(requests, Mapping):
-        _wrong("RequestItems", requests, "a dict of table names")
+    # botocore's model: at least one table, each with at least one request
+    # (its maxima, 100 keys and 25 writes, are left to DynamoDB, as boto3 does)
     text = False
-    for table, request in requests.items():
+    for table, request in _keys("RequestItems", requests).items():
         where = f"RequestItems.{table}"
+        if not table:
+            raise ParamValidationError("RequestItems has an empty table name")
         if isinstance(request, Mapping):  # batch_get_item
-            for index, key in enumerate(_list(f"{where}.Keys", request.get("Keys"))):
+            keys = _least(f"{where}.Keys", request.get("Keys"))
+            for index, key in enumerate(keys):
                 text = item(f"{where}.Keys[{index}]", key) or text
+            names = request.get(_NAMES)
+            if names is not None:
+                _names(f"{where}.{_NAMES}", names)
             continue
-        for index, write in enumerate(_list(where, request)):  # batch_write_item
+        for index, write in enumerate(_least(where, request)):  # batch_write_item
             if not isinstance(write, Mapping):
                 _wrong(f"{where}[{index}]", write, "a PutRequest or DeleteRequest")
             put = write.get("PutRequest")
@@ -234,6 +282,50 @@ def _list(where: str, value: Any) -> list[Any] | tuple[Any, ...]:
     if not isinstance(value, list | tuple):
         _wrong(where, value, "a list")
     return value
+
+
+def _least(where: str, value: Any) -> list[Any] | tuple[Any, ...]:
+    # a list that must hold at least one entry
+    members = _list(where, value)
+    if not members:
+        raise ParamValidationError(f"{where} must be at least 1 long")
+    return members
+
+
+def unencodable(params: Any) -> str | None:
+    """The path of the first str (a name or a value) that is not valid Unicode.
+
+    For the error path only: a lone surrogate cannot be sent as UTF-8, and
+    the JSON encoder's message gives a position in the body, not a name. The
+    path is printable: its own surrogates are shown as escapes.
+    """
+    found = _unencodable(params, "")
+    if found is None:
+        return None
+    return found.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unencodable(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "a parameter"
+        return None
+    if isinstance(value, Mapping):
+        for name, inner in value.items():
+            path = f"{where}.{name}" if where else str(name)
+            found = _unencodable(name, f"{path} (the name)")
+            if found is None:
+                found = _unencodable(inner, path)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, inner in enumerate(value):
+            found = _unencodable(inner, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _wrong(where: str, value: Any, expected: str) -> NoReturn:

@@ -16,11 +16,20 @@ import botocore.exceptions
 import pytest
 
 from services import ParamValidationError
+from services.dynamodb.table import Table
 
 from .conftest import ENDPOINT, Fake
 
 KEY = {"pk": {"S": "a"}}
 PUT = {"Put": {"TableName": "tbl", "Item": {"pk": {"N": 1}}}}
+PUT_OK = {"Put": {"TableName": "tbl", "Item": KEY}}
+WRITE = {"PutRequest": {"Item": KEY}}
+GET = {"TableName": "tbl", "Key": KEY, "ProjectionExpression": "#a"}
+CHECK = {"TableName": "tbl", "Key": KEY, "ConditionExpression": "attribute_exists(#a)"}
+NULL = {"ComparisonOperator": "NULL"}
+NAMES = "ExpressionAttributeNames"
+VALUES = "ExpressionAttributeValues"
+TOKEN = "ClientRequestToken"
 
 BAD = [
     ("get_item", {"TableName": "tbl", "Key": {"pk": "a"}}, "Key.pk"),
@@ -62,6 +71,48 @@ BAD = [
     ("get_item", {"TableName": None, "Key": KEY}, "TableName"),
     ("put_item", {"TableName": "tbl", "Item": None}, "Item"),
     ("transact_write_items", {"TransactItems": None}, "TransactItems"),
+    # map keys that are not str: JSON would send "null", "true", "1.5"
+    ("put_item", {"TableName": "tbl", "Item": {None: {"S": "x"}}}, "NoneType"),
+    ("put_item", {"TableName": "tbl", "Item": {True: {"S": "x"}}}, "Item key"),
+    ("put_item", {"TableName": "tbl", "Item": {1.5: {"S": "x"}}}, "float"),
+    ("put_item", {"TableName": "tbl", "Item": {b"a": {"S": "x"}}}, "bytes"),
+    (
+        "put_item",
+        {"TableName": "tbl", "Item": {"a": {"M": {None: KEY["pk"]}}}},
+        "M key",
+    ),
+    ("get_item", {"TableName": "tbl", "Key": {None: {"S": "x"}}}, "Key key None"),
+    ("get_item", {**GET, NAMES: {None: "a"}}, "ExpressionAttributeNames key"),
+    ("get_item", {**GET, NAMES: {b"#a": "a"}}, "ExpressionAttributeNames key"),
+    ("get_item", {**GET, NAMES: {"#a": 1}}, "ExpressionAttributeNames.#a"),
+    ("get_item", {**GET, NAMES: {"#a": None}}, "ExpressionAttributeNames.#a"),
+    ("get_item", {**GET, NAMES: ["#a"]}, "ExpressionAttributeNames"),
+    ("query", {"TableName": "tbl", VALUES: {None: {"S": "x"}}}, VALUES),
+    ("scan", {"TableName": "tbl", "ScanFilter": {None: NULL}}, "ScanFilter key"),
+    (
+        "transact_write_items",
+        {"TransactItems": [{"ConditionCheck": {**CHECK, NAMES: {"#a": 1}}}]},
+        "TransactItems[0].ConditionCheck.ExpressionAttributeNames.#a",
+    ),
+    (
+        "transact_get_items",
+        {"TransactItems": [{"Get": {**GET, NAMES: {7: "a"}}}]},
+        "TransactItems[0].Get.ExpressionAttributeNames key 7",
+    ),
+    (
+        "batch_get_item",
+        {"RequestItems": {"tbl": {"Keys": [KEY], NAMES: {"#a": 1}}}},
+        "RequestItems.tbl.ExpressionAttributeNames.#a",
+    ),
+    ("batch_write_item", {"RequestItems": {None: [WRITE]}}, "RequestItems key"),
+    ("batch_get_item", {"RequestItems": {None: {"Keys": [KEY]}}}, "RequestItems"),
+    # botocore's model: each table at least one request, each key list one key
+    ("batch_write_item", {"RequestItems": {"tbl": []}}, "RequestItems.tbl"),
+    ("batch_get_item", {"RequestItems": {"tbl": {"Keys": []}}}, "tbl.Keys"),
+    ("batch_write_item", {"RequestItems": {"": [WRITE]}}, "RequestItems"),
+    # an empty token is not an absent one: boto3 refuses it (min length 1)
+    ("transact_write_items", {"TransactItems": [PUT_OK], TOKEN: ""}, TOKEN),
+    ("transact_write_items", {"TransactItems": [PUT_OK], TOKEN: None}, TOKEN),
 ]
 IDS = [f"{method}-{index}" for index, (method, _, _) in enumerate(BAD)]
 
@@ -202,4 +253,31 @@ def test_str_binary_value_that_is_not_unicode_is_refused(
 ) -> None:
     with pytest.raises(ParamValidationError, match="binary"):
         client.put_item(TableName="tbl", Item={"pk": {"B": "\ud800"}})
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [
+        ({"pk": {"S": "a"}, "v": {"S": "x\ud800"}}, "Item.v.S "),
+        ({"pk": {"S": "a"}, "m": {"M": {"l": {"L": [{"SS": ["\udfff"]}]}}}}, "SS[0]"),
+        ({"pk": {"S": "a"}, "\ud800": {"S": "x"}}, r"Item.\ud800 (the name)"),
+    ],
+)
+def test_a_lone_surrogate_is_refused_by_name(
+    client: Any, fake: Fake, item: dict[str, Any], named: str
+) -> None:
+    # a lone surrogate has no UTF-8 form (the body DynamoDB reads is UTF-8)
+    with pytest.raises(UnicodeEncodeError):
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    with pytest.raises(ParamValidationError, match="lone surrogate") as caught:
+        client.put_item(TableName="tbl", Item=item)
+    assert named in str(caught.value)
+    assert "position" not in str(caught.value)
+    assert fake.calls == []
+
+
+def test_a_lone_surrogate_in_a_table_item_is_named(client: Any, fake: Fake) -> None:
+    with pytest.raises(ParamValidationError, match=r"Item\.m\.M\.v\.S "):
+        Table(client, "tbl").put_item(Item={"pk": "a", "m": {"v": "\ud800"}})
     assert fake.calls == []
