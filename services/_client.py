@@ -107,6 +107,8 @@ class _Base:
             config=config,
             env=env,
             retry_base=self.model.retry_base,
+            throttle_base=self.model.throttle_base,
+            default_attempts=self.model.max_attempts,
         )
         self.meta = ClientMeta(name, settings)
         self.exceptions = ServiceExceptions(name)

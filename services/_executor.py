@@ -292,7 +292,11 @@ class ServiceModel:
 
     name = ""
     signing_name = ""
-    retry_base = 1.0
+    # botocore's standard retry mode: back off from 50 ms, or from 1 s after
+    # a throttling error; 3 attempts in all
+    retry_base = 0.05
+    throttle_base = 1.0
+    max_attempts = 3
     sign_payload_header: bool | None = None
 
     def error(self, response: Response, operation_name: str) -> ClientError:
@@ -446,6 +450,7 @@ class _Loop:
         self.skew = _dt.timedelta(0)
         self.max_attempts = ctx.settings.max_attempts
         self.retry_base = ctx.settings.retry_base
+        self.throttle_base = ctx.settings.throttle_base
         from . import _http  # httpx loads with the first executor, not before
 
         self.net = _http
@@ -473,6 +478,12 @@ class _Loop:
                 _redact.redact_headers(signed.headers),
             )
         return signed.url, signed.headers
+
+    def base_for(self, error: ClientError) -> float:
+        """The backoff base after `error`: throttling backs off longer."""
+        if error.code in _retry.THROTTLING_CODES:
+            return self.throttle_base
+        return self.retry_base
 
     def _retry_cost(self, request: Request, attempts: int, *, timeout: bool) -> int:
         if attempts >= self.max_attempts or not request.rewind():
@@ -660,7 +671,7 @@ class SyncExecutor(_Loop):
                     _mark_exhausted(error, attempts)
                     raise
                 taken += cost
-                self.sleep(_retry.backoff(attempts, self.retry_base))
+                self.sleep(_retry.backoff(attempts, self.base_for(error)))
                 continue
             self.quota.release(taken)
             return result
@@ -791,7 +802,7 @@ class AsyncExecutor(_Loop):
                     _mark_exhausted(error, attempts)
                     raise
                 taken += cost
-                await self._sleep(_retry.backoff(attempts, self.retry_base))
+                await self._sleep(_retry.backoff(attempts, self.base_for(error)))
                 continue
             self.quota.release(taken)
             return result

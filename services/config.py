@@ -6,7 +6,7 @@ the environment and then to the AWS SDK default:
 ==============================  ============================  ===============
 field                           environment                   default
 ==============================  ============================  ===============
-max_attempts                    AWS_MAX_ATTEMPTS              3
+max_attempts                    AWS_MAX_ATTEMPTS              3 (DynamoDB 4)
 connect_timeout / read_timeout                                60 s each
 addressing_style (S3)                                         "auto"
 request_checksum_calculation    AWS_REQUEST_CHECKSUM_          "when_supported"
@@ -199,6 +199,7 @@ class Resolved:
         "retry_base",
         "root_url",
         "service",
+        "throttle_base",
     )
 
     def __init__(
@@ -211,6 +212,8 @@ class Resolved:
         config: Config | None,
         env: Mapping[str, str],
         retry_base: float,
+        throttle_base: float | None = None,
+        default_attempts: int = 3,
     ) -> None:
         config = config or Config()
         self.service = service
@@ -222,7 +225,7 @@ class Resolved:
         self.root_url = endpoint_url if has_path else endpoint_url + "/"
         self.custom_endpoint = custom_endpoint
         self.max_attempts = (
-            config.max_attempts or _env_int(env, "AWS_MAX_ATTEMPTS") or 3
+            config.max_attempts or _env_int(env, "AWS_MAX_ATTEMPTS") or default_attempts
         )
         self.connect_timeout = _or(config.connect_timeout, 60.0)
         self.read_timeout = _or(config.read_timeout, 60.0)
@@ -239,7 +242,13 @@ class Resolved:
             or "when_supported"
         )
         self.max_pool_connections = config.max_pool_connections or 10
+        # Config(retry_base=...) sets the base for every retry; by default a
+        # throttling error backs off from `throttle_base`, others from
+        # `retry_base` (botocore's standard mode: 1 s and 50 ms)
         self.retry_base = _or(config.retry_base, retry_base)
+        self.throttle_base = _or(
+            config.retry_base, retry_base if throttle_base is None else throttle_base
+        )
 
 
 def _or(value: float | None, default: float) -> float:

@@ -1,12 +1,14 @@
 """The standard retry mode of the AWS SDKs.
 
-* At most `max_attempts` attempts (3 by default), the first included.
+* At most `max_attempts` attempts (3 by default, 4 for DynamoDB, as in
+  botocore's standard mode), the first included.
 * Retried: throttling error codes, transient errors (HTTP 500, 502, 503, 504
   and the transient codes), connection errors and timeouts. Never retried:
   every other 4xx, which is the caller's to fix.
 * Before retry i (1 for the first retry) the executor sleeps a random time in
   [0, base * 2 ** (i - 1)) capped at 20 s: exponential backoff with full
-  jitter. `base` is 1 s by default; DynamoDB uses a shorter one.
+  jitter. `base` is 1 s after a throttling error and 50 ms otherwise, as in
+  botocore's standard mode; DynamoDB backs off from 25 ms after any error.
 * A retry quota shared by all calls of a client: it starts at 500 tokens; a
   retry takes 5 (10 after a timeout) and is refused when the quota cannot pay,
   so an outage does not become a retry storm. A call that succeeds gives back

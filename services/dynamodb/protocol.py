@@ -328,6 +328,10 @@ class DynamoDBModel(ServiceModel):
     name = "dynamodb"
     signing_name = "dynamodb"
     retry_base = RETRY_BASE
+    # the issue's choice: throttling too backs off from DynamoDB's short base
+    # (botocore 1.44 uses 1 s there)
+    throttle_base = RETRY_BASE
+    max_attempts = 4  # botocore's standard mode gives DynamoDB 4 attempts
 
     def error(self, response: Response, operation_name: str) -> ClientError:
         """The typed error for a non-2xx answer."""

@@ -672,7 +672,6 @@ class S3Model(ServiceModel):
 
     name = "s3"
     signing_name = "s3"
-    retry_base = 1.0
 
     def metadata(self, response: Response) -> dict[str, Any]:
         headers = response.headers

@@ -384,7 +384,7 @@ def test_a_server_that_closes_without_answering_gives_a_typed_error(
     # to connect
     with pytest.raises(ConnectionClosedError, match="broke before a complete answer"):
         dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
-    assert server.requests == 3  # every attempt the retry policy allows
+    assert server.requests == 4  # every attempt DynamoDB's retry policy allows
 
 
 def test_a_server_that_never_answers_times_out_boundedly(
@@ -423,7 +423,7 @@ def test_dynamodb_crc32_mismatch_is_retried_then_typed(
     damaged = _dynamodb_answer(payload, crc=zlib.crc32(payload) ^ 1)
 
     def script(conn: socket.socket, n: int) -> bool:
-        conn.sendall(damaged if n in (1, 3, 4, 5) else ITEM_ANSWER)
+        conn.sendall(damaged if n in (1, 3, 4, 5, 6) else ITEM_ANSWER)
         return True
 
     server = serve(script)
@@ -432,7 +432,7 @@ def test_dynamodb_crc32_mismatch_is_retried_then_typed(
     assert server.requests == 2
     with pytest.raises(CRC32MismatchError, match="x-amz-crc32"):
         dynamodb.get_item(TableName="t", Key=KEY)  # type: ignore[attr-defined]
-    assert server.requests == 5
+    assert server.requests == 6  # 4 attempts (DynamoDB's default)
     assert server.accepted == 1  # a damaged body is read whole: the connection stays
 
 
@@ -444,7 +444,7 @@ def test_https_to_a_server_that_speaks_no_tls_is_refused() -> None:
     accepted: list[int] = []
 
     def answer_plainly() -> None:
-        for _ in range(3):
+        for _ in range(4):
             try:
                 conn, _ = listener.accept()
             except OSError:
@@ -464,7 +464,7 @@ def test_https_to_a_server_that_speaks_no_tls_is_refused() -> None:
         dynamodb.close()  # type: ignore[attr-defined]
         listener.close()
         thread.join(timeout=5)
-    assert len(accepted) == 3
+    assert len(accepted) == 4  # DynamoDB's 4 attempts
 
 
 def test_debug_logging_never_shows_the_secret_or_signature(

@@ -18,6 +18,7 @@ from typing import Any
 import botocore.session
 import httpx
 import pytest
+from botocore.retries.standard import _SERVICE_MAX_ATTEMPTS
 
 import services
 from services.dynamodb.client import OPERATIONS, DynamoDBClient
@@ -28,6 +29,8 @@ from services.errors import ClientError, EndpointConnectionError, ParamValidatio
 from .conftest import SECRET, TOKEN, Fake, answer, failure
 
 KEY = {"pk": {"S": "a"}}
+# attempts per call by default: botocore's standard retry mode gives DynamoDB 4
+ATTEMPTS = _SERVICE_MAX_ATTEMPTS["dynamodb"]
 
 
 def test_operations_take_the_parameters_botocore_models() -> None:
@@ -230,7 +233,7 @@ def test_throttling_gives_up_after_max_attempts(client: Any, fake: Fake) -> None
     with pytest.raises(client.exceptions.ThrottlingException) as caught:
         client.get_item(TableName="tbl", Key=KEY)
 
-    assert len(fake.calls) == 3
+    assert len(fake.calls) == ATTEMPTS
     assert caught.value.response["ResponseMetadata"]["MaxAttemptsReached"] is True
 
 
@@ -271,7 +274,7 @@ def test_connection_resets_give_up_with_a_typed_error(client: Any, fake: Fake) -
 
     with pytest.raises(EndpointConnectionError, match=r"127\.0\.0\.1"):
         client.get_item(TableName="tbl", Key=KEY)
-    assert len(fake.calls) == 3
+    assert len(fake.calls) == ATTEMPTS
 
 
 def test_crc32_mismatch_is_retried(client: Any, fake: Fake) -> None:
@@ -290,7 +293,7 @@ def test_crc32_mismatch_every_time_is_an_error(client: Any, fake: Fake) -> None:
 
     with pytest.raises(CRC32MismatchError, match="x-amz-crc32"):
         client.get_item(TableName="tbl", Key=KEY)
-    assert len(fake.calls) == 3
+    assert len(fake.calls) == ATTEMPTS
 
 
 def test_crc32_is_checked_on_the_compressed_bytes(client: Any, fake: Fake) -> None:
