@@ -27,9 +27,15 @@ class DynamoDBResource:
         return _table.Table(self.meta.client, name, floats=self._floats)
 
     def create_table(self, **params: Any) -> _table.Table:
-        """CreateTable, then the new table (not yet waited for: see get_waiter)."""
-        self.meta.client.create_table(**params)
-        return self.Table(params["TableName"])
+        """CreateTable, then the new table, described as CreateTable answered.
+
+        The table is not waited for: ``table.wait_until_exists()`` does that
+        (and, as in boto3, leaves the description as it was: ``reload()``).
+        """
+        created = self.meta.client.create_table(**params)
+        table = self.Table(params["TableName"])
+        table.meta.data = created["TableDescription"]
+        return table
 
     def __repr__(self) -> str:
         return f"<DynamoDBResource {self.meta.client.meta.region_name}>"
