@@ -20,13 +20,27 @@ a list of paths for ``ProjectionExpression``. The legacy parameters
 (``Expected``, ``AttributeUpdates``, ``KeyConditions``, ``QueryFilter``,
 ``ScanFilter``, ``AttributesToGet``) pass through untouched, in low-level form.
 
-Batches: `batch_writer` buffers 25 puts and deletes per BatchWriteItem,
-resends whatever comes back unprocessed with jittered exponential backoff,
-flushes on leaving the ``with`` block, and never drops an item: when its
-attempts run out it raises `UnprocessedItemsError` naming every request not
-written. `batch_get` reads any number of keys, 100 per BatchGetItem, the same
-way. Errors from DynamoDB keep boto3's shape (an error's ``Item`` stays in
-low-level form, as in boto3).
+Batches: `batch_writer` buffers 25 puts and deletes per BatchWriteItem
+(with ``overwrite_by_pkeys``, a later request for the same key replaces an
+earlier one; keys are compared by value, so ``1`` and ``Decimal("1.0")``
+are one key, as in boto3), resends whatever comes back unprocessed with
+jittered exponential backoff, flushes on leaving the ``with`` block, and
+never drops an item. `batch_get` reads any number of keys, 100 per
+BatchGetItem, each distinct key once, the same way. Both keep going while
+calls make progress; `max_attempts` calls in a row without progress (a
+throttled call counts as one) end the batch. Whatever ends it (that, an
+error answer, a closed client, missing credentials, an answer that cannot be
+read) raises `UnprocessedItemsError` naming every request or key not known
+to be done; an interrupt (KeyboardInterrupt, a cancelled task) puts the
+writer's unsent requests back in its buffer instead. Errors from DynamoDB
+keep boto3's shape (an error's ``Item`` stays in low-level form, as in
+boto3).
+
+Description: ``table.meta.client`` is the client; ``table.meta.data`` and
+boto3's attributes (``key_schema``, ``table_status``, ``item_count``...) come
+from DescribeTable. A `Table` reads it on first use (``load()``/``reload()``
+to read it again); an `AsyncTable` after ``await table.load()``, since an
+attribute cannot await.
 """
 
 from __future__ import annotations
@@ -176,7 +190,9 @@ def _mark(value: Any) -> Hashable:
         return kind, tuple(_mark(member) for member in inner)
     if kind == "M":
         return kind, _item_mark(inner)
-    if kind in ("S", "BOOL", "NULL") and isinstance(inner, str | bool):
+    if (kind == "S" and type(inner) is str) or (
+        kind in ("BOOL", "NULL") and type(inner) is bool
+    ):
         return kind, inner
     raise TypeError(f"not an attribute value: {kind!r}")
 
@@ -279,7 +295,8 @@ class _Job:
         raise NotImplementedError
 
     def left(self, result: dict[str, Any]) -> list[_Entry]:
-        """The entries `result` did not do (ResponseParseError if unreadable)."""
+        """The entries `result` did not do; LookupError, TypeError or
+        ValueError when it cannot be read or names work never sent."""
         raise NotImplementedError
 
     def failed(self, error: Exception) -> float | None:
@@ -726,7 +743,12 @@ class Table(_Description):
         *,
         max_attempts: int = BATCH_ATTEMPTS,
     ) -> BatchWriter:
-        """A buffer of puts and deletes sent 25 at a time; use it with ``with``."""
+        """A buffer of puts and deletes sent 25 at a time; use it with ``with``.
+
+        `overwrite_by_pkeys` names the key attributes by which a later
+        request replaces a buffered one; `max_attempts` is how many calls in
+        a row may bring no progress before the batch gives up.
+        """
         return BatchWriter(self, overwrite_by_pkeys, max_attempts=max_attempts)
 
     def batch_get(
