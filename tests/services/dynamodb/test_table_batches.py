@@ -30,7 +30,7 @@ from services.dynamodb.resource import DynamoDBResource
 from services.dynamodb.table import AsyncTable, Table
 from services.errors import ClientClosedError, ParamValidationError
 
-from .conftest import ENDPOINT, Fake, answer, failure, transport
+from .conftest import ENDPOINT, SECRET, TOKEN, Fake, answer, failure, transport
 
 
 class Interrupt(BaseException):
@@ -193,6 +193,8 @@ def test_batch_writer_names_the_chunk_a_failed_call_carried(
     assert _left(caught.value) == names[25:50]
     assert server.writes == Counter(names[:25])
     assert caught.value.__cause__ is not None
+    for shown in (str(caught.value), repr(caught.value)):
+        assert SECRET not in shown and TOKEN not in shown
 
 
 def test_batch_writer_on_a_closed_client_names_every_item(
