@@ -29,6 +29,12 @@ expression by hand with your own placeholder.
 
 Values stay Python values here; the `Table` marshals them with the
 request (`Placeholders.values`), so builders work with native values.
+What DynamoDB's grammar cannot say is refused when it is built: a condition
+as a compared value or as a SET value, ``size()`` or arithmetic outside
+where they belong, an expression where ADD or DELETE take a value.
+
+As boto3's, attributes and conditions compare equal by value (``Attr("a")
+== Attr("a")``; a `Key` never equals an `Attr`), and so are not hashable.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class Operand:
         raise NotImplementedError
 
     def _compare(self, operator: str, other: Any) -> Condition:
-        return Condition(operator, (self, other))
+        return Condition(operator, (self, _compared(other)))
 
     def eq(self, value: Any) -> Condition:
         """``=``"""
@@ -93,11 +99,11 @@ class Operand:
 
     def between(self, low: Any, high: Any) -> Condition:
         """``BETWEEN low AND high``, both ends included."""
-        return Condition("BETWEEN", (self, low, high))
+        return Condition("BETWEEN", (self, _compared(low), _compared(high)))
 
     def is_in(self, values: Iterable[Any]) -> Condition:
         """``IN (...)``: equal to one of up to 100 values."""
-        members = tuple(values)
+        members = tuple(map(_compared, values))
         if not members:
             raise ExpressionError("is_in needs at least one value")
         if len(members) > 100:
@@ -117,16 +123,19 @@ class Attr(Operand):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.name == self.name
+
     def render(self, places: Placeholders) -> str:
         return places.path(self.segments)
 
     def begins_with(self, prefix: Any) -> Condition:
         """``begins_with(path, prefix)`` for strings and binary."""
-        return Condition("begins_with", (self, prefix))
+        return Condition("begins_with", (self, _compared(prefix)))
 
     def contains(self, value: Any) -> Condition:
         """``contains(path, value)``: a substring, or a member of a set or list."""
-        return Condition("contains", (self, value))
+        return Condition("contains", (self, _compared(value)))
 
     def exists(self) -> Condition:
         """``attribute_exists(path)``"""
@@ -174,6 +183,9 @@ class Size(Operand):
     def __repr__(self) -> str:
         return f"{self.path!r}.size()"
 
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.path == self.path
+
     def render(self, places: Placeholders) -> str:
         return f"size({self.path.render(places)})"
 
@@ -211,7 +223,9 @@ class Arithmetic(_UpdateOperand):
             raise ExpressionError(
                 "DynamoDB allows one + or - per SET value (a + b), not a chain"
             )
-        self.left, self.operator, self.right = left, operator, right
+        self.left = _set_value(left, f"{operator} in a SET value")
+        self.operator = operator
+        self.right = _set_value(right, f"{operator} in a SET value")
 
     def __repr__(self) -> str:
         return f"({self.left!r} {self.operator} {self.right!r})"
@@ -236,12 +250,14 @@ class _Function(_UpdateOperand):
 
 def if_not_exists(path: str | Attr, default: Any) -> _UpdateOperand:
     """``if_not_exists(path, default)``: the attribute, or ``default`` if absent."""
+    default = _set_value(default, "if_not_exists in a SET value")
     return _Function("if_not_exists", _as_attr(path), default)
 
 
 def list_append(first: Any, second: Any) -> _UpdateOperand:
     """``list_append(a, b)``: ``a`` then ``b``; each an `Attr` or a list value."""
-    return _Function("list_append", first, second)
+    where = "list_append in a SET value"
+    return _Function("list_append", _set_value(first, where), _set_value(second, where))
 
 
 # conditions
@@ -256,6 +272,13 @@ class Condition:
 
     def __repr__(self) -> str:
         return f"Condition({self.operator!r}, {self.operands!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is type(self)
+            and other.operator == self.operator
+            and other.operands == self.operands
+        )
 
     def __and__(self, other: Condition) -> Condition:
         return Condition("AND", (self, _need_condition(other, "&")))
@@ -357,6 +380,55 @@ def _expression(value: Any, what: str) -> Condition:
     return value
 
 
+def _expression_kind(value: Any) -> str | None:
+    # what a value is, if it is an expression rather than a value
+    if isinstance(value, Condition):
+        return "a Condition"
+    if isinstance(value, Update):
+        return "an Update"
+    if isinstance(value, Size):
+        return "size()"
+    if isinstance(value, Arithmetic):
+        return "arithmetic"
+    if type(value).__module__ == "boto3.dynamodb.conditions":
+        return f"boto3's {type(value).__name__} (use services.dynamodb.conditions)"
+    return None
+
+
+def _compared(value: Any) -> Any:
+    # a compared value: a value, an attribute or size(); not a condition
+    kind = _expression_kind(value)
+    if kind is not None and kind != "size()":
+        raise ExpressionError(
+            f"a condition can compare values, attributes and size(), not {kind} "
+            f"({value!r:.60})"
+        )
+    return value
+
+
+def _set_value(value: Any, where: str) -> Any:
+    # what SET can compute: a value, an attribute, if_not_exists, list_append
+    kind = _expression_kind(value)
+    if kind is not None and not (kind == "arithmetic" and where == "SET"):
+        raise ExpressionError(
+            f"{where} is a value, an Attr, if_not_exists or list_append, "
+            f"not {kind} ({value!r:.60})"
+        )
+    return value
+
+
+def _plain_value(value: Any, clause: str) -> Any:
+    # ADD and DELETE take one value: a number or a set
+    kind = _expression_kind(value)
+    if kind is None and isinstance(value, (Operand, _UpdateOperand)):
+        kind = type(value).__name__
+    if kind is not None:
+        raise ExpressionError(
+            f"{clause} takes a value (a number or a set), not {kind} ({value!r:.60})"
+        )
+    return value
+
+
 # updates
 
 
@@ -384,6 +456,7 @@ class Update:
         return "Update()." + ".".join(steps) if steps else "Update()"
 
     def _with(self, clause: str, path: str | Attr, value: Any) -> Update:
+        value = _checked(clause, value)
         new = Update()
         new._actions = dict(self._actions)
         new._actions[clause] = (*self._actions[clause], (_as_attr(path), value))
@@ -441,12 +514,20 @@ class Update:
             raise ExpressionError("an update needs at least one action")
 
 
+def _checked(clause: str, value: Any) -> Any:
+    if clause == "SET":
+        return _set_value(value, "SET")
+    if clause in ("ADD", "DELETE"):
+        return _plain_value(value, clause)
+    return value
+
+
 class Set(Update):
     """Start an update with ``SET path = value``."""
 
     def __init__(self, path: str | Attr, value: Any) -> None:
         super().__init__()
-        self._actions["SET"] = ((_as_attr(path), value),)
+        self._actions["SET"] = ((_as_attr(path), _set_value(value, "SET")),)
 
 
 class Remove(Update):
@@ -462,7 +543,7 @@ class Add(Update):
 
     def __init__(self, path: str | Attr, value: Any) -> None:
         super().__init__()
-        self._actions["ADD"] = ((_as_attr(path), value),)
+        self._actions["ADD"] = ((_as_attr(path), _plain_value(value, "ADD")),)
 
 
 class Delete(Update):
@@ -470,7 +551,7 @@ class Delete(Update):
 
     def __init__(self, path: str | Attr, members: Any) -> None:
         super().__init__()
-        self._actions["DELETE"] = ((_as_attr(path), members),)
+        self._actions["DELETE"] = ((_as_attr(path), _plain_value(members, "DELETE")),)
 
 
 # placeholders

@@ -269,3 +269,133 @@ def test_a_boto3_condition_says_to_use_ours() -> None:
         places.key_condition(boto.Key("pk").eq("a"))
     with pytest.raises(ExpressionError, match=r"services\.dynamodb\.conditions"):
         places.condition(boto.Attr("n").gt(1) & boto.Attr("m").exists())
+
+
+# equality: boto3's conditions compare by value, and are not hashable
+
+
+@given(trees, trees)
+def test_conditions_compare_equal_as_boto3s_do(
+    first: tuple[Any, ...], second: tuple[Any, ...]
+) -> None:
+    boto_same = realize(boto, first) == realize(boto, second)
+
+    assert (realize(ours, first) == realize(ours, second)) is boto_same
+    assert (realize(ours, first) != realize(ours, second)) is not boto_same
+    assert realize(ours, first) == realize(ours, first)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        lambda lib: (lib.Attr("a"), lib.Attr("a")),
+        lambda lib: (lib.Attr("a"), lib.Attr("b")),
+        lambda lib: (lib.Key("a"), lib.Key("a")),
+        lambda lib: (lib.Key("a"), lib.Attr("a")),
+        lambda lib: (lib.Attr("a"), lib.Key("a")),
+        lambda lib: (lib.Attr("a"), "a"),
+        lambda lib: (lib.Attr("a").size(), lib.Attr("a").size()),
+        lambda lib: (lib.Attr("a").size(), lib.Attr("b").size()),
+        lambda lib: (lib.Attr("a").size(), lib.Attr("a")),
+        lambda lib: (lib.Key("a").eq(1), lib.Key("a").eq(1)),
+        lambda lib: (lib.Key("a").eq(1), lib.Attr("a").eq(1)),
+        lambda lib: (lib.Attr("a").eq(1), lib.Attr("a").ne(1)),
+        lambda lib: (lib.Attr("a").eq(1), lib.Attr("a").eq(True)),
+        lambda lib: (lib.Attr("a").exists(), lib.Attr("a").exists()),
+        lambda lib: (lib.Attr("a").size().gt(1), lib.Attr("a").size().gt(1)),
+    ],
+)
+def test_attributes_compare_equal_as_boto3s_do(pair: Any) -> None:
+    boto_left, boto_right = pair(boto)
+    left, right = pair(ours)
+
+    assert (left == right) is (boto_left == boto_right)
+    assert (left != right) is (boto_left != boto_right)
+    assert (right == left) is (boto_right == boto_left)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda lib: lib.Attr("a"),
+        lambda lib: lib.Key("a"),
+        lambda lib: lib.Attr("a").size(),
+        lambda lib: lib.Attr("a").eq(1),
+        lambda lib: lib.Attr("a").eq(1) & lib.Attr("b").exists(),
+        lambda lib: ~lib.Attr("a").exists(),
+    ],
+)
+def test_hashable_or_not_as_boto3s_are(build: Any) -> None:
+    with pytest.raises(TypeError):
+        hash(build(boto))
+    with pytest.raises(TypeError):
+        hash(build(ours))
+
+
+# updates that could not be sent are refused when built
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Add("n", Attr("m")),
+        lambda: Update().add("n", Attr("m")),
+        lambda: Delete("tags", Attr("old")),
+        lambda: Update().delete("tags", Attr("m").size()),
+        lambda: Add("n", Attr("m") + 1),
+        lambda: Add("n", Attr("m").eq(1)),
+    ],
+)
+def test_add_and_delete_take_values_not_expressions(build: Any) -> None:
+    # DynamoDB's grammar: ADD path value, DELETE path value (a placeholder)
+    with pytest.raises(ExpressionError, match="takes a value"):
+        build()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Set("n", Attr("m").eq(1)),
+        lambda: Update().set("n", Attr("m").exists() & Attr("k").exists()),
+        lambda: Set("n", Set("m", 1)),
+        lambda: Set("n", Attr("m").size()),
+        lambda: Set("n", Attr("m") + Attr("k").eq(1)),
+        lambda: Set("n", if_not_exists("n", Attr("m").eq(1))),
+        lambda: Set("n", list_append(Attr("l"), Attr("m").eq(1))),
+        lambda: Set("n", boto.Attr("m")),
+    ],
+)
+def test_set_refuses_conditions_and_what_set_cannot_compute(build: Any) -> None:
+    with pytest.raises(ExpressionError, match="SET"):
+        build()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Attr("a").eq(Attr("b").eq(1)),
+        lambda: Attr("a").between(1, Attr("b").exists()),
+        lambda: Attr("a").is_in([1, Attr("b").eq(2)]),
+        lambda: Attr("a").contains(Set("b", 1)),
+        lambda: Attr("a").eq(Attr("b") + 1),
+    ],
+)
+def test_comparisons_refuse_conditions_as_operands(build: Any) -> None:
+    with pytest.raises(ExpressionError, match="compare"):
+        build()
+
+
+def test_what_set_add_and_delete_do_take_still_renders() -> None:
+    update = (
+        Set("a", Attr("b"))
+        .set("c", if_not_exists("c", 0) + 1)
+        .set("d", list_append(Attr("d"), [1]))
+        .add("n", 1)
+        .delete("s", {"x"})
+    )
+    places = Placeholders()
+
+    assert update.render(places) == (
+        "SET #n0 = #n1, #n2 = if_not_exists(#n2, :v0) + :v1, "
+        "#n3 = list_append(#n3, :v2) ADD #n4 :v3 DELETE #n5 :v4"
+    )
