@@ -487,12 +487,16 @@ def object_url(
         bucket_name(bucket)
         style = settings.addressing_style
         safe = dns_compatible(bucket)
-        virtual = safe and (
-            style == "virtual"
-            or (
-                style == "auto"
-                and not settings.custom_endpoint
-                and not ("." in bucket and scheme == "https")
+        virtual = (
+            safe
+            and not _ip_literal(host)  # botocore: an IP host takes no bucket
+            and (
+                style == "virtual"
+                or (
+                    style == "auto"
+                    and not settings.custom_endpoint
+                    and not ("." in bucket and scheme == "https")
+                )
             )
         )
         if virtual:
@@ -503,11 +507,23 @@ def object_url(
     if key is not None:
         path = (path.rstrip("/") if path != "/" else "") + "/" + quote(key, safe="/~")
     elif not path:
-        path = "/"
+        # the service's root: the endpoint as written when it has a path
+        # ("/prefix" or "/prefix/"), as botocore sends it
+        path = "/" if "/" not in host or settings.root_url.endswith("/") else ""
     url = f"{scheme}://{host}{path}"
     if query:
         url += "?" + _query_string(query)
     return url, region
+
+
+def _ip_literal(host: str) -> bool:
+    """True when the host part of `host` (port and path prefix aside) is an
+    IPv4 address or a bracketed IPv6 one."""
+    name = host.split("/", 1)[0]
+    if name.startswith("["):
+        return True
+    parts = name.rpartition(":")[0 if ":" in name else 2].split(".")
+    return len(parts) == 4 and all(part.isdigit() for part in parts)
 
 
 # -- requests ------------------------------------------------------------------
