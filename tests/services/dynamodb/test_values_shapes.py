@@ -15,7 +15,7 @@ import botocore.exceptions
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from services import ServiceError
+from services import ParamValidationError, ServiceError
 from services.dynamodb.errors import UnsupportedTypeError
 from services.dynamodb.table import Table
 from services.dynamodb.types import deserialize, deserialize_item, serialize_item
@@ -136,3 +136,26 @@ def test_table_read_of_a_string_bool_is_a_typed_error(client: Any, fake: Fake) -
 
     with pytest.raises(ServiceError, match="attribute flag"):
         Table(client, "tbl").get_item(Key={"pk": "a"})
+
+
+@pytest.mark.parametrize(
+    ("names", "named"),
+    [
+        ({None: "a"}, "key None"),
+        ({True: "a"}, "key True"),
+        ({"#a": 1}, r"ExpressionAttributeNames\.#a"),
+    ],
+)
+def test_table_name_placeholders_must_be_str(
+    client: Any, fake: Fake, names: dict[Any, Any], named: str
+) -> None:
+    params = {
+        "Key": {"pk": "a"},
+        "ProjectionExpression": "#a",
+        "ExpressionAttributeNames": names,
+    }
+    assert boto3_table_refuses("get_item", params)
+
+    with pytest.raises(ParamValidationError, match=named):
+        Table(client, "tbl").get_item(**params)
+    assert fake.calls == []
