@@ -20,11 +20,12 @@ checked under DynamoDB's context (38 significant digits, exponents -128 to
 126): a value that would need rounding is refused, never rounded, as boto3
 does. Numbers read are more forgiving than boto3's: DynamoDB answers
 ``1E+38`` as 39 digits, ``"100...0"``, which that context refuses because
-dropping the trailing zeros counts as rounding. Any number whose value fits
-exactly in 38 significant digits within DynamoDB's range (1E-130 to
-9.99...E+125) is read, as its shortest form (``Decimal("1E+38")``), so it can
-be written back; only a number that would lose digits, or is out of range, is
-refused.
+dropping the trailing zeros counts as rounding. So a number is read exactly
+when, without its trailing zeros, that context takes it or DynamoDB's own
+limits hold it (38 significant digits, magnitudes 1E-130 to 9.99...E+125); it
+comes back in that shortest form (``Decimal("1E+38")``), which can be written
+again (except the rare value of 38 digits near 1E-130, below the context's
+reach). Only a number that would lose digits, or is out of range, is refused.
 
 Where we are stricter than boto3, on purpose: an empty set is refused (boto3
 sends ``{"NS": []}``, which DynamoDB then refuses), ``-Infinity`` and ``-NaN``
