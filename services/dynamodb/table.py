@@ -987,7 +987,9 @@ class AsyncTable(_Description):
 class AsyncBatchWriter:
     """The async twin of `BatchWriter`: ``async with table.batch_writer() as b``.
 
-    A cancelled flush puts the unsent requests back in the buffer.
+    A cancelled flush puts the unsent requests back in the buffer, and
+    leaving the ``async with`` block cancelled sends nothing more: they stay
+    buffered until `flush()` is awaited again.
     """
 
     def __init__(
@@ -1040,4 +1042,10 @@ class AsyncBatchWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        import asyncio  # loaded already: this runs in an event loop
+
+        if exc_type is not None and issubclass(exc_type, asyncio.CancelledError):
+            # a cancelled task starts no new call: what is unsent stays in
+            # the buffer, for a later `flush()`
+            return
         await self.flush()

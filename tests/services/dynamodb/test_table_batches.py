@@ -705,3 +705,48 @@ def test_batch_attempts_must_be_a_positive_int(table: Table, bad: Any) -> None:
         table.batch_writer(max_attempts=bad)
     with pytest.raises(ParamValidationError, match="max_attempts"):
         table.batch_get([{"pk": "a"}], max_attempts=bad)
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_async_writer_starts_no_new_call_and_keeps_its_items() -> (
+    None
+):
+    import asyncio
+    import time
+
+    calls: list[list[str]] = []
+    slow = [True]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)["RequestItems"]["tbl"]
+        calls.append([r["PutRequest"]["Item"]["pk"]["S"] for r in sent])
+        if slow[0]:
+            await asyncio.sleep(5)
+        return answer({"UnprocessedItems": {}})
+
+    client = AsyncDynamoDBClient(
+        region_name="eu-west-1",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=SECRET,
+        _transport=httpx.MockTransport(handler),
+    )
+    writer = AsyncTable(client, "tbl").batch_writer()
+
+    async def job() -> None:
+        async with writer:
+            for name in _puts(30):
+                await writer.put_item(Item={"pk": name})
+
+    started = time.monotonic()
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(job(), 0.2)
+    assert time.monotonic() - started < 2  # not held up by a second slow call
+    assert len(calls) == 1
+
+    # cancelled in the 25th put_item, while its chunk was out: those 25 are
+    # back in the buffer, and one flush sends each once
+    slow[0] = False
+    await writer.flush()
+    assert sorted(name for call in calls[1:] for name in call) == _puts(25)
+    await client.close()
