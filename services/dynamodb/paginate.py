@@ -203,10 +203,9 @@ def _advance(spec: PaginatorSpec, params: dict[str, Any], page: dict[str, Any]) 
 def _slice(
     spec: PaginatorSpec, page: dict[str, Any], items: list[Any]
 ) -> dict[str, Any]:
+    # the items cut to MaxItems; Count stays the server's, as in boto3
     page = dict(page)
     page[spec.result_key] = items
-    if "Count" in page:
-        page["Count"] = len(items)
     return page
 
 

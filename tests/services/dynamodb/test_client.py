@@ -568,6 +568,9 @@ def test_max_items_next_token_matches_boto3_and_resumes_across(
 
     assert full["Items"] == expected["Items"]
     assert full.get("NextToken") == expected.get("NextToken")
+    # counts as boto3 sums them: the server's, not cut down to MaxItems
+    assert full.get("Count") == expected.get("Count")
+    assert full.get("ScannedCount") == expected.get("ScannedCount")
     if "NextToken" not in expected:
         return
     # a boto3 token resumes here, and ours resumes in boto3, at the same item
