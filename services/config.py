@@ -283,8 +283,14 @@ def partition(region: str) -> tuple[str, str]:
 def resolve_region(
     region_name: str | None, config: Config | None, env: Mapping[str, str]
 ) -> str:
-    """The region: argument, config, AWS_REGION, AWS_DEFAULT_REGION, profile."""
-    region = region_name or (config.region_name if config else None)
+    """The region: argument, config, AWS_REGION, AWS_DEFAULT_REGION, profile.
+
+    An explicit region is used or refused, never dropped: an empty one is an
+    error (boto3 fails on it too), not a quiet fall back to the environment.
+    """
+    if region_name is not None:
+        return _checked_region(region_name)
+    region = config.region_name if config else None
     region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         return _checked_region(region)
@@ -304,6 +310,10 @@ def resolve_region(
 def _checked_region(region: str) -> str:
     # botocore's rule too: one DNS label, since the region goes into host names
     # and into the signature's credential scope
+    if not isinstance(region, str):
+        raise ParamValidationError(
+            f"region_name is a {type(region).__name__}: give the region as a str"
+        )
     if not _is_dns_name(region) or "." in region:
         raise ParamValidationError(
             f"region {region!r} is not a region name: 1 to 63 letters, digits "
@@ -368,6 +378,10 @@ def checked_endpoint(url: str, source: str) -> str:
     be sent as Basic auth instead of the signature), a query or fragment,
     whitespace, control or non-ASCII characters, and percent-escapes.
     """
+    if not isinstance(url, str):
+        raise InvalidEndpointError(
+            f"{source} is a {type(url).__name__}: give the URL as a str"
+        )
     if not url.strip():
         raise InvalidEndpointError(
             f"{source} is empty or only whitespace: give an http:// or https:// "

@@ -518,3 +518,44 @@ def test_region_accepted_where_boto3_accepts_it(region: str) -> None:
 
 def _boto3_region(region: str) -> Any:
     return boto3.client("dynamodb", region_name=region, endpoint_url=LOCAL)
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        ({"endpoint_url": 5}, InvalidEndpointError),
+        ({"endpoint_url": b"http://127.0.0.1:9"}, InvalidEndpointError),
+        ({"region_name": 5}, ParamValidationError),
+    ],
+)
+def test_wrong_types_are_refused_by_name(
+    given: dict[str, Any], error: type[Exception]
+) -> None:
+    args: dict[str, Any] = {
+        "region_name": "us-east-1",
+        "endpoint_url": "http://127.0.0.1:9",
+        **KEYS,
+        **given,
+    }
+    with pytest.raises(Exception):  # noqa: B017 - boto3 raises various types
+        boto3.client("dynamodb", **args)
+    with pytest.raises(error, match=next(iter(given))):
+        services.client("dynamodb", **args)
+
+
+def test_an_empty_region_is_refused_not_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # boto3 keeps an empty region as given (no fall back to the environment)
+    # and fails on it when it builds the AWS endpoint; with a custom endpoint
+    # it would sign for region "". lambdalite refuses it either way.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with pytest.raises(ValueError, match="Invalid endpoint"):
+        boto3.client("dynamodb", region_name="", **KEYS)
+    custom = boto3.client(
+        "dynamodb", region_name="", endpoint_url="http://127.0.0.1:9", **KEYS
+    )
+    assert custom.meta.region_name == ""
+    for endpoint in (None, "http://127.0.0.1:9"):
+        with pytest.raises(ParamValidationError, match="region"):
+            services.client("dynamodb", region_name="", endpoint_url=endpoint, **KEYS)
