@@ -25,7 +25,10 @@ when, without its trailing zeros, that context takes it or DynamoDB's own
 limits hold it (38 significant digits, magnitudes 1E-130 to 9.99...E+125); it
 comes back in that shortest form (``Decimal("1E+38")``), which can be written
 again (except the rare value of 38 digits near 1E-130, below the context's
-reach). Only a number that would lose digits, or is out of range, is refused.
+reach). Only a number that would lose digits is refused. Magnitude and NaN
+are left as boto3 leaves them: its context takes ``1E+126``, ``1E-131`` and
+``NaN`` when read, and the server checks its own range (1E-130 to
+9.99...E+125) when a number is written.
 
 Where we are stricter than boto3, on purpose: an empty set is refused (boto3
 sends ``{"NS": []}``, which DynamoDB then refuses), ``-Infinity`` and ``-NaN``
@@ -96,7 +99,7 @@ def number_text(value: int | Decimal) -> str:
     except decimal.DecimalException as error:
         raise InvalidNumberError(
             f"{_shown(value)} cannot be stored exactly as a DynamoDB number "
-            "(38 significant digits, magnitudes 1E-130 to 9.9E+125)"
+            "(38 significant digits, exponents within DynamoDB's context)"
         ) from error
     if not number.is_finite():
         raise InvalidNumberError(f"DynamoDB numbers are finite, not {value!r}")
