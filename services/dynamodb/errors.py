@@ -10,6 +10,8 @@
     │   ├── ExpressionError          a condition or update built wrongly
     │   └── UnsupportedTypeError     (also a TypeError) a type with no mapping
     ├── UnprocessedItemsError        a batch gave up; names what was not done
+    ├── TableNotLoadedError          (also an AttributeError) an async Table's
+    │                                description read before ``load()``
     └── WaiterError                  a waiter ran out of attempts
 
 So ``except ServiceError`` catches everything the client raises, and
@@ -58,6 +60,10 @@ class UnprocessedItemsError(ServiceError):
     def __init__(self, message: str, unprocessed: dict[str, list[Any]]) -> None:
         super().__init__(message)
         self.unprocessed = unprocessed
+
+
+class TableNotLoadedError(ServiceError, AttributeError):
+    """An `AsyncTable` attribute read before ``await table.load()``."""
 
 
 class WaiterError(ServiceError):

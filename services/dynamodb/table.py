@@ -60,9 +60,9 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, NamedTuple
 
-from ..errors import ClientError, ParamValidationError, ResponseParseError, ServiceError
+from ..errors import ClientError, ParamValidationError, ResponseParseError
 from .conditions import Placeholders
-from .errors import UnprocessedItemsError
+from .errors import TableNotLoadedError, UnprocessedItemsError
 from .types import deserialize_item, serialize, serialize_item
 from .waiters import AsyncWaiter, Waiter, waiter_spec
 
@@ -560,10 +560,6 @@ def _delete(key: dict[str, Any]) -> dict[str, Any]:
 
 
 # the table's description, as boto3's Table attributes
-
-
-class TableNotLoadedError(ServiceError, AttributeError):
-    """An `AsyncTable` attribute read before ``await table.load()``."""
 
 
 class TableMeta:
