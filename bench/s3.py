@@ -49,7 +49,8 @@ class _StubProtocol(asyncio.Protocol):
     store: ClassVar[dict[str, bytes]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.WriteTransport)
+        self.transport = transport
         self.buffer = b""
         self.continued = False
 
@@ -76,7 +77,7 @@ class _StubProtocol(asyncio.Protocol):
                 if expect and not self.continued:
                     # botocore waits for this before it sends a PUT body
                     self.continued = True
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # type: ignore[attr-defined]
+                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 return
             self.continued = False
             body = self.buffer[head_end + 4 : end]
@@ -102,7 +103,7 @@ class _StubProtocol(asyncio.Protocol):
         head = (
             f"HTTP/1.1 200 OK\r\n{common}Content-Length: {len(payload)}\r\n\r\n"
         ).encode()
-        self.transport.write(head + (payload if method != "HEAD" else b""))  # type: ignore[attr-defined]
+        self.transport.write(head + (payload if method != "HEAD" else b""))
 
 
 def serve_stub(port: int) -> None:

@@ -437,6 +437,9 @@ class Credentialer:
 class _Loop:
     """State and decisions shared by the sync and async executors."""
 
+    asynchronous = False
+    http: Any  # the executor's httpx.Client or httpx.AsyncClient
+
     def __init__(
         self,
         ctx: Context,
@@ -478,6 +481,44 @@ class _Loop:
                 _redact.redact_headers(signed.headers),
             )
         return signed.url, signed.headers
+
+    def outgoing(self, request: Request, content: Any) -> tuple[str, httpx.Request]:
+        """The signed URL and the httpx.Request to send for `request`."""
+        url, headers = self.sign(request)
+        # not build_request: that would merge client defaults into a new
+        # header set on every call; ours are added here instead.
+        return url, self.net.request(
+            request.method,
+            url,
+            headers + _DEFAULT_HEADERS,
+            content,
+            self.http.timeout.as_dict(),
+        )
+
+    def incoming(
+        self,
+        op: Operation,
+        request: Request,
+        raw: httpx.Response,
+        body: bytes | None,
+        retries: int,
+    ) -> Response:
+        """The `Response` for an answer: its body as read, or (None) the
+        answer kept open for a streaming operation to read."""
+        received = headers_of(raw)
+        keep = raw if body is None else None
+        body = b"" if body is None else self.service.received(received, body)
+        log.debug("%s %s -> %s", op.name, request.method, raw.status_code)
+        return Response(
+            raw.status_code,
+            received,
+            body,
+            raw=keep,
+            attempts=retries,
+            service=self.service,
+            asynchronous=self.asynchronous,
+            request=request,
+        )
 
     def base_for(self, error: ClientError) -> float:
         """The backoff base after `error`: throttling backs off longer."""
@@ -678,16 +719,7 @@ class SyncExecutor(_Loop):
 
     def _send(self, op: Operation, request: Request, retries: int) -> Response:
         net = self.net
-        url, headers = self.sign(request)
-        # not build_request: that would merge client defaults into a new
-        # header set on every call; ours are added here instead.
-        http_request = net.request(
-            request.method,
-            url,
-            headers + _DEFAULT_HEADERS,
-            _body_content(request.body),
-            self.http.timeout.as_dict(),
-        )
+        url, http_request = self.outgoing(request, _body_content(request.body))
         try:
             if self.direct is not None:
                 raw = self.direct.handle_request(http_request)
@@ -697,39 +729,26 @@ class SyncExecutor(_Loop):
             raise _body_length_error(exc) from exc
         except net.httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
-        status = raw.status_code
-        received = headers_of(raw)
-        if op.streaming and status < 300:
-            keep: httpx.Response | None = raw
-            body = b""
-        else:
-            keep = None
-            # the stream itself: the bytes as sent, not decoded by httpx
-            # (DynamoDB's CRC32 covers those); closed as a stream, since the
-            # response object is dropped here
-            stream: httpx.SyncByteStream = raw.stream  # type: ignore[assignment]
-            try:
-                body = b"".join(stream)
-            except net.httpx.TransportError as exc:
-                raise _transport_error(exc, url) from exc
-            finally:
-                stream.close()
-                net.unlink(raw)
-            body = self.service.received(received, body)
-        log.debug("%s %s -> %s", op.name, request.method, status)
-        return Response(
-            status,
-            received,
-            body,
-            raw=keep,
-            attempts=retries,
-            service=self.service,
-            request=request,
-        )
+        if op.streaming and raw.status_code < 300:
+            return self.incoming(op, request, raw, None, retries)
+        # the stream itself: the bytes as sent, not decoded by httpx (DynamoDB's
+        # CRC32 covers those); closed as a stream, since the response object
+        # is dropped here
+        stream: httpx.SyncByteStream = raw.stream  # type: ignore[assignment]
+        try:
+            body = b"".join(stream)
+        except net.httpx.TransportError as exc:
+            raise _transport_error(exc, url) from exc
+        finally:
+            stream.close()
+            net.unlink(raw)
+        return self.incoming(op, request, raw, body, retries)
 
 
 class AsyncExecutor(_Loop):
     """Runs operations on one `httpx.AsyncClient` (one connection pool)."""
+
+    asynchronous = True
 
     def __init__(
         self,
@@ -809,18 +828,11 @@ class AsyncExecutor(_Loop):
 
     async def _send(self, op: Operation, request: Request, retries: int) -> Response:
         net = self.net
-        url, headers = self.sign(request)
         content = request.body
         if content is not None and not isinstance(content, bytes):
             read = getattr(content, "read", None)
             content = _afile_chunks(read) if read is not None else content
-        http_request = net.request(
-            request.method,
-            url,
-            headers + _DEFAULT_HEADERS,
-            content,
-            self.http.timeout.as_dict(),
-        )
+        url, http_request = self.outgoing(request, content)
         try:
             if self.direct is not None:
                 raw = await self.direct.handle_async_request(http_request)
@@ -830,33 +842,17 @@ class AsyncExecutor(_Loop):
             raise _body_length_error(exc) from exc
         except net.httpx.TransportError as exc:
             raise _transport_error(exc, url) from exc
-        status = raw.status_code
-        received = headers_of(raw)
-        if op.streaming and status < 300:
-            keep: httpx.Response | None = raw
-            body = b""
-        else:
-            keep = None
-            try:
-                stream = raw.stream
-                body = b"".join([c async for c in stream])  # type: ignore[union-attr]
-            except net.httpx.TransportError as exc:
-                raise _transport_error(exc, url) from exc
-            finally:
-                await raw.aclose()
-                net.unlink(raw)
-            body = self.service.received(received, body)
-        log.debug("%s %s -> %s", op.name, request.method, status)
-        return Response(
-            status,
-            received,
-            body,
-            raw=keep,
-            attempts=retries,
-            service=self.service,
-            asynchronous=True,
-            request=request,
-        )
+        if op.streaming and raw.status_code < 300:
+            return self.incoming(op, request, raw, None, retries)
+        try:
+            stream = raw.stream
+            body = b"".join([c async for c in stream])  # type: ignore[union-attr]
+        except net.httpx.TransportError as exc:
+            raise _transport_error(exc, url) from exc
+        finally:
+            await raw.aclose()
+            net.unlink(raw)
+        return self.incoming(op, request, raw, body, retries)
 
 
 def _mark_exhausted(error: ClientError, attempts: int) -> None:

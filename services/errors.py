@@ -9,16 +9,22 @@
     │                               first use and reachable as
     │                               client.exceptions.<Code>
     ├── ParamValidationError        a parameter is missing, unknown or mistyped
-    │   └── OperationNotPageableError  get_paginator for an operation without one
+    │   └── OperationNotPageableError
+    │                               get_paginator for an operation without one
     ├── EndpointError               no answer could be had from the endpoint
     │   ├── EndpointConnectionError could not connect, or the connection broke
-    │   ├── ConnectTimeoutError     connecting took longer than connect_timeout
+    │   │   ├── ConnectionClosedError
+    │   │   │                       the connection broke before a full answer
+    │   │   └── ConnectTimeoutError
+    │   │                           connecting took longer than connect_timeout
     │   └── ReadTimeoutError        the answer took longer than read_timeout
     ├── ResponseParseError          the answer could not be understood
     ├── ClientClosedError           the client was closed before the call
     ├── IncompleteReadError         a body ended before its Content-Length
     ├── ChecksumMismatchError       a body does not match its checksum
     └── NoEndpointError             no endpoint could be worked out
+        └── InvalidEndpointError    (also a ValueError) an endpoint URL that
+                                    cannot be used as given
 
 `ClientError` reads the boto3 way too: `err.response["Error"]["Code"]` and
 `err.response["ResponseMetadata"]`, and carries `operation_name`. A named

@@ -1,7 +1,8 @@
 """The canonical request of Signature Version 4.
 
 Theory of operation. A signature covers a canonical form of the request, built in
-this order (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
+this order (see AWS's "Create a signed AWS API request",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
 
     method
     canonical URI

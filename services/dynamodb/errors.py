@@ -5,7 +5,8 @@
     services.errors.ServiceError
     ├── DynamoDBValueError           (also a ValueError) a Python value or
     │   │                            expression DynamoDB can't take
-    │   ├── InvalidNumberError       a number that would need rounding, or not finite
+    │   ├── InvalidNumberError       a number that would need rounding, or is
+    │   │                            not finite
     │   ├── EmptySetError            DynamoDB has no empty sets
     │   ├── ExpressionError          a condition or update built wrongly
     │   └── UnsupportedTypeError     (also a TypeError) a type with no mapping
