@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Mapping
@@ -489,7 +490,6 @@ def object_url(
         safe = dns_compatible(bucket)
         virtual = (
             safe
-            and not _ip_literal(host)  # botocore: an IP host takes no bucket
             and (
                 style == "virtual"
                 or (
@@ -498,6 +498,7 @@ def object_url(
                     and not ("." in bucket and scheme == "https")
                 )
             )
+            and not _ip_literal(host)  # botocore: an IP host takes no bucket
         )
         if virtual:
             host = f"{bucket}.{host}"
@@ -516,6 +517,7 @@ def object_url(
     return url, region
 
 
+@functools.lru_cache(maxsize=64)
 def _ip_literal(host: str) -> bool:
     """True when the host part of `host` (port and path prefix aside) is an
     IPv4 address or a bracketed IPv6 one."""
